@@ -1,0 +1,91 @@
+"""What every image data set hands to the trainer: uint8 tensors split three ways.
+
+Images stay uint8 (N, C, H, W) until a batch is used, so a whole data set fits
+on the GPU (CIFAR-10 is 180 MB as uint8, 720 MB as float32) and
+normalisation happens per batch on the device.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+DATA_DIR_ENV = "SLT_DATA_DIR"
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory: the argument, else ``$SLT_DATA_DIR``, else ``./data``."""
+    if data_dir is not None:
+        return Path(data_dir).expanduser()
+    return Path(os.environ.get(DATA_DIR_ENV, "data")).expanduser()
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: ``images`` uint8 (N, C, H, W) and ``labels`` int64 (N,)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def to(self, device: torch.device | str) -> Split:
+        return Split(self.images.to(device), self.labels.to(device))
+
+    def subset(self, n: int) -> Split:
+        """The first ``n`` examples (quick runs use subsets; the order is the data set's)."""
+        return Split(self.images[:n], self.labels[:n])
+
+
+@dataclass(frozen=True)
+class DataSplits:
+    """Train / validation / test splits of one image data set.
+
+    ``variant`` names the exact data the numbers come from (for example
+    ``"original"`` or ``"jpeg-copy"``); every results record stores it.
+    """
+
+    name: str
+    train: Split
+    val: Split
+    test: Split
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    num_classes: int
+    variant: str = "original"
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.train.images.shape[1:])
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images -> float32, scaled to [0, 1] and standardised per channel."""
+        x = images.float().div_(255.0)
+        mean = torch.tensor(self.mean, device=x.device).view(1, -1, 1, 1)
+        std = torch.tensor(self.std, device=x.device).view(1, -1, 1, 1)
+        return (x - mean) / std
+
+    def to(self, device: torch.device | str) -> DataSplits:
+        return DataSplits(
+            self.name,
+            self.train.to(device),
+            self.val.to(device),
+            self.test.to(device),
+            self.mean,
+            self.std,
+            self.num_classes,
+            self.variant,
+        )
+
+
+def split_train_val(images: torch.Tensor, labels: torch.Tensor, val_fraction: float, seed: int) -> tuple[Split, Split]:
+    """A fixed random train/validation split (the papers use 4:1, ``val_fraction=0.2``)."""
+    n = len(labels)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_val = round(val_fraction * n)
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    return Split(images[train_idx], labels[train_idx]), Split(images[val_idx], labels[val_idx])

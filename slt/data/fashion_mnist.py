@@ -1,0 +1,62 @@
+"""Fashion-MNIST through torchvision, from a data directory (downloaded when missing)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import DataError
+from .base import DataSplits, Split, resolve_data_dir, split_train_val
+
+FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+MEAN, STD = (0.2860,), (0.3530,)
+
+
+def _extract_local_archives(raw: Path) -> None:
+    """Unpack ``*.gz`` files lying next to where torchvision expects the idx files."""
+    from torchvision.datasets.utils import extract_archive
+
+    for name in FILES:
+        if not (raw / name).exists() and (raw / f"{name}.gz").exists():
+            extract_archive(str(raw / f"{name}.gz"), str(raw))
+
+
+def _torchvision_split(root: Path, train: bool, download: bool) -> Split:
+    from torchvision.datasets import FashionMNIST
+
+    dataset = FashionMNIST(str(root), train=train, download=download)
+    return Split(dataset.data.unsqueeze(1).contiguous(), dataset.targets.long())
+
+
+def load_fashion_mnist(
+    data_dir: str | os.PathLike[str] | None = None, *, val_fraction: float = 0.2, seed: int = 0, download: bool = True
+) -> DataSplits:
+    """Fashion-MNIST with a fixed ``val_fraction`` validation split drawn by ``seed``.
+
+    Looks in ``DATA_DIR/FashionMNIST/raw/`` for the four idx files (plain or
+    ``.gz``); downloads them with torchvision when they are missing and
+    ``download`` is true.
+    """
+    root = resolve_data_dir(data_dir)
+    raw = root / "FashionMNIST" / "raw"
+    if raw.is_dir():
+        _extract_local_archives(raw)
+    have_files = all((raw / name).exists() for name in FILES)
+    if not have_files and not download:
+        raise DataError(f"Fashion-MNIST is not in {raw}: put the four idx files ({', '.join(FILES)}, or .gz) there.")
+    try:
+        train_all = _torchvision_split(root, train=True, download=download and not have_files)
+        test = _torchvision_split(root, train=False, download=False)
+    except DataError:
+        raise
+    except Exception as err:  # torchvision raises many kinds (URLError, RuntimeError, ...)
+        if not have_files:
+            raise DataError(
+                f"Fashion-MNIST is not in {raw} and could not be downloaded ({type(err).__name__}): "
+                "put the four idx files (or .gz) there, or point --data-dir / $SLT_DATA_DIR at a copy."
+            ) from None
+        raise DataError(
+            f"the Fashion-MNIST files in {raw} are corrupt or truncated ({err}): delete them and download again."
+        ) from None
+    train, val = split_train_val(train_all.images, train_all.labels, val_fraction, seed)
+    return DataSplits("fashion-mnist", train, val, test, MEAN, STD, num_classes=10, variant="original")

@@ -1,0 +1,136 @@
+"""Node-classification graphs for the GIN experiments, through their standard loaders.
+
+Cora and CiteSeer come from torch_geometric's ``Planetoid`` (the public split),
+OGBN-Arxiv from ``ogb`` (the official time split). Each returned ``Data`` has
+the same attributes (``x`` float, ``y`` int64 (N,), ``edge_index``, boolean
+``train_mask`` / ``val_mask`` / ``test_mask``, ``num_classes``, ``variant``),
+so the trainer never branches on the data set. torch_geometric and ogb are
+imported inside the functions: they are slow to import and image runs never
+need them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from ..errors import ConfigError, DataError
+from .base import resolve_data_dir
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Data
+
+PLANETOID_NAMES = {"cora": "Cora", "citeseer": "CiteSeer"}
+ARXIV = "ogbn-arxiv"
+GRAPH_NAMES = (*PLANETOID_NAMES, ARXIV)
+# torch_geometric's Planetoid.raw_file_names, as ind.<name>.<part>
+_PLANETOID_RAW_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+
+
+def _finish(data: Data, num_classes: int) -> Data:
+    """Give every graph the same dtypes and the attributes the trainer and results records read."""
+    data.x = data.x.float()
+    data.y = data.y.view(-1).long()
+    data.num_classes = int(num_classes)
+    data.variant = "original"
+    return data
+
+
+def load_planetoid(name: str, data_dir: str | os.PathLike[str] | None = None) -> Data:
+    """Cora or CiteSeer (case-insensitive) with the public Planetoid split, from ``DATA_DIR/Planetoid/``.
+
+    torch_geometric processes the raw ``ind.*`` files offline into
+    ``processed/`` and downloads them only when they are missing.
+    """
+    key = name.lower()
+    if key not in PLANETOID_NAMES:
+        raise ConfigError(f"unknown Planetoid data set {name!r}: choose one of {', '.join(PLANETOID_NAMES)}.")
+    from torch_geometric.datasets import Planetoid
+
+    title = PLANETOID_NAMES[key]
+    root = resolve_data_dir(data_dir) / "Planetoid"
+    raw = root / title / "raw"
+    had_raw = all((raw / f"ind.{key}.{part}").is_file() for part in _PLANETOID_RAW_PARTS)
+    try:
+        dataset = Planetoid(str(root), name=title)
+    except Exception as err:  # downloads and parsing fail in many ways (fsspec/aiohttp, pickle, numpy)
+        if not had_raw:
+            raise DataError(
+                f"{title} is not in {raw} and could not be downloaded ({type(err).__name__}): put the eight "
+                f"Planetoid raw files (ind.{key}.x, ind.{key}.graph, ...) in {raw}/ or point --data-dir / "
+                "$SLT_DATA_DIR at a copy (download needs the network)."
+            ) from err
+        raise DataError(
+            f"the {title} files in {raw.parent} are corrupt or truncated (loading failed with "
+            f"{type(err).__name__}): delete that folder and download or copy the raw files again."
+        ) from err
+    return _finish(dataset[0], dataset.num_classes)
+
+
+def _arxiv_release_file() -> str:
+    """The marker ogb expects in a current copy; without it ogb stops to ask on stdin."""
+    import ogb.nodeproppred
+    import pandas as pd
+
+    master = pd.read_csv(Path(ogb.nodeproppred.__file__).parent / "master.csv", index_col=0, keep_default_na=False)
+    return f"RELEASE_v{master[ARXIV]['version']}.txt"
+
+
+def load_ogbn_arxiv(data_dir: str | os.PathLike[str] | None = None) -> Data:
+    """OGBN-Arxiv from ``DATA_DIR/ogbn_arxiv/`` with the official time split as boolean masks.
+
+    ogb downloads the data when its raw files are missing. The edges stay as
+    released (directed citations); labels are flattened from (N, 1) to (N,).
+    """
+    from ogb.nodeproppred import PygNodePropPredDataset
+    from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
+    from torch_geometric.data.storage import GlobalStorage
+
+    root = resolve_data_dir(data_dir)
+    folder = root / "ogbn_arxiv_pyg"  # ogb prefers this older folder name when it exists
+    if not folder.exists():
+        folder = root / "ogbn_arxiv"
+    existed = folder.exists()
+    release = _arxiv_release_file()
+    if existed and not (folder / release).is_file():
+        raise DataError(
+            f"{folder} has no {release} (an old or partial download), so ogb would stop to ask whether to "
+            "replace it: delete that folder to download ogbn-arxiv again, or add the file if the copy is complete."
+        )
+    try:
+        # ogb's own torch.load predates weights_only=True; allow exactly the PyG classes its file holds.
+        with torch.serialization.safe_globals([DataEdgeAttr, DataTensorAttr, GlobalStorage]):
+            dataset = PygNodePropPredDataset(name=ARXIV, root=str(root))
+            split = dataset.get_idx_split()
+    except Exception as err:  # downloads and parsing fail in many ways (URLError, pandas, pickle)
+        if not existed:
+            shutil.rmtree(folder, ignore_errors=True)  # a half-made folder would make ogb prompt next time
+            raise DataError(
+                f"ogbn-arxiv is not in {root} and could not be downloaded ({type(err).__name__}): put the "
+                f"contents of ogb's arxiv.zip in {folder} or point --data-dir / $SLT_DATA_DIR at a copy "
+                "(download needs the network)."
+            ) from err
+        raise DataError(
+            f"the ogbn-arxiv files in {folder} are corrupt or incomplete (loading failed with "
+            f"{type(err).__name__}): delete that folder and download it again."
+        ) from err
+    data = dataset[0]
+    for mask_name, split_name in (("train_mask", "train"), ("val_mask", "valid"), ("test_mask", "test")):
+        mask = torch.zeros(data.num_nodes, dtype=torch.bool)
+        mask[split[split_name]] = True
+        data[mask_name] = mask
+    return _finish(data, dataset.num_classes)
+
+
+def load_graph(name: str, data_dir: str | os.PathLike[str] | None = None) -> Data:
+    """A graph data set by name: ``cora``, ``citeseer`` or ``ogbn-arxiv`` (case-insensitive)."""
+    key = name.lower()
+    if key in PLANETOID_NAMES:
+        return load_planetoid(key, data_dir)
+    if key == ARXIV:
+        return load_ogbn_arxiv(data_dir)
+    raise ConfigError(f"unknown graph data set {name!r}: choose one of {', '.join(GRAPH_NAMES)}.")

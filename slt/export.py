@@ -1,0 +1,52 @@
+"""From a finished run to a ticket file, and from a ticket file back to an accuracy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from .config import RunConfig
+from .data import load_image_dataset
+from .errors import ConfigError
+from .results import read_record
+from .supermask import TicketSearch
+from .ticket import export_ticket, load_ticket
+from .train import accuracy, build_run, checkpoint_path
+
+
+def export_from_run(source: str | os.PathLike[str], out: str | os.PathLike[str]) -> tuple[int, TicketSearch]:
+    """Write the best-validation ticket of a run (given its record or checkpoint) to ``out``."""
+    source = Path(source)
+    if source.suffix == ".json":
+        record = read_record(source)
+        ckpt = Path(record["checkpoint"])
+        if not ckpt.exists():
+            ckpt = checkpoint_path(source.parent, record["run_id"])
+    else:
+        ckpt, record = source, None
+    if not ckpt.exists():
+        raise ConfigError(f"no checkpoint at {ckpt}: export needs the run's checkpoints directory next to its record.")
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    config = RunConfig.from_dict(record["config"] if record else state["config"])
+    if config.ticket is None:
+        raise ConfigError(f"{source} is a weight-training run, which has no ticket to export: export a ticket search.")
+    spec = state["spec"]
+    run = build_run(config, tuple(spec["input_shape"]), spec["num_classes"])
+    run.model.load_state_dict(state["best"]["model"])
+    assert run.search is not None
+    return export_ticket(run.search, run.spec, out), run.search
+
+
+def evaluate_ticket(
+    path: str | os.PathLike[str],
+    dataset: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    device: str | None = None,
+    accept_copy: bool = False,
+) -> tuple[float, int]:
+    """Test accuracy of a ticket file on a data set, and the number of test examples."""
+    ticket = load_ticket(path, device=device or "cpu")
+    data = load_image_dataset(dataset, data_dir, accept_copy=accept_copy).to(device or "cpu")
+    return accuracy(ticket.model, data.test, data), len(data.test)

@@ -1,0 +1,58 @@
+"""Random weights and scores, drawn from the seed (see :mod:`slt.rng`).
+
+Weights follow the papers: Kaiming uniform (the default of the frozen-network
+paper), Kaiming normal, or the signed Kaiming constant of Ramanujan et al.
+(2020), whose magnitude is scaled by ``1/sqrt(1 - k_l)`` so that a layer that
+keeps a fraction ``1 - k_l`` of its weights keeps the variance of its output.
+Scores are Kaiming normal.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+
+from .rng import generator
+
+WeightInit = Literal["kaiming_uniform", "kaiming_normal", "signed_constant"]
+WEIGHT_INITS: tuple[str, ...] = ("kaiming_uniform", "kaiming_normal", "signed_constant")
+
+RELU_GAIN = math.sqrt(2.0)
+
+
+def fan_in(shape: torch.Size | tuple[int, ...]) -> int:
+    """Inputs feeding one output unit: in_features, or in_channels x kernel size."""
+    return math.prod(shape[1:])
+
+
+def draw_weight(
+    shape: torch.Size | tuple[int, ...],
+    method: str,
+    seed: int,
+    name: str,
+    layer_sparsity: float = 0.0,
+) -> torch.Tensor:
+    """The random weight of one layer, on the CPU.
+
+    ``layer_sparsity`` only matters for ``signed_constant``. All three methods
+    start from the same uniform draw, so they share signs for a given seed.
+    """
+    std = RELU_GAIN / math.sqrt(fan_in(shape))
+    g = generator(seed, name, "weight")
+    if method == "kaiming_normal":
+        return torch.randn(shape, generator=g) * std
+    uniform = torch.rand(shape, generator=g) * 2.0 - 1.0
+    if method == "kaiming_uniform":
+        return uniform * (math.sqrt(3.0) * std)
+    if method == "signed_constant":
+        scale = std / math.sqrt(1.0 - layer_sparsity)
+        return torch.where(uniform >= 0, scale, -scale)
+    raise ValueError(f"unknown weight initialisation {method!r}; choose one of {WEIGHT_INITS}")
+
+
+def draw_scores(shape: torch.Size | tuple[int, ...], seed: int, name: str) -> torch.Tensor:
+    """Kaiming-normal Edge-Popup scores of one layer, on the CPU."""
+    std = RELU_GAIN / math.sqrt(fan_in(shape))
+    return torch.randn(shape, generator=generator(seed, name, "score")) * std

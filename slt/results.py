@@ -1,0 +1,104 @@
+"""Results records: one JSON file per run, named by the hash of its config.
+
+Writing is atomic (a temporary file renamed into place), so an interrupted run
+never leaves half a record, and a finished config is never run twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import ConfigError
+
+
+def record_path(out_dir: str | os.PathLike[str], run_id: str) -> Path:
+    return Path(out_dir) / f"{run_id}.json"
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def read_record(path: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"no run record at {path}: pass the path of a record written by slt run.") from None
+    except json.JSONDecodeError:
+        raise ConfigError(
+            f"{path} is not a valid run record (it is not JSON): pass a record written by slt run."
+        ) from None
+
+
+def find_record(out_dir: str | os.PathLike[str], config_dict: dict[str, Any], run_id: str) -> dict[str, Any] | None:
+    """The finished record of this config, or None; refuses a hash collision with another config."""
+    path = record_path(out_dir, run_id)
+    if not path.exists():
+        return None
+    record = read_record(path)
+    if record.get("config") != config_dict:
+        raise ConfigError(
+            f"{path} holds a different config with the same hash {run_id}: move that record away "
+            "or write to another --out directory."
+        )
+    return record
+
+
+def environment() -> dict[str, Any]:
+    """Versions, platform and git commit, stored with every record."""
+    versions = {}
+    for package in ("slt", "torch", "torchvision", "torch_geometric", "numpy"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": versions,
+        "git_commit": commit,
+    }
+
+
+def load(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Every record under ``path`` (a directory, searched recursively, or one file) as one row each.
+
+    Config fields become columns (``ticket.sparsity`` and so on, flattened);
+    per-epoch curves stay in the ``history`` column.
+    """
+    path = Path(path)
+    files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
+    rows = []
+    for file in files:
+        record = read_record(file)
+        if "config" not in record:
+            continue
+        flat = pd.json_normalize(record["config"], sep=".").iloc[0].to_dict()
+        row = {k: v for k, v in record.items() if k not in ("config", "history")}
+        row.update(flat)
+        row["history"] = record.get("history", [])
+        row["record_file"] = str(file)
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,39 @@
+"""Model size: what must be stored to rebuild a network.
+
+Weight training stores 32 bits per weight. A strong lottery ticket stores one
+bit per *searchable* weight: the random weights and the freezing masks are
+drawn again from the seed, and pruned or locked entries need no bit. So a
+dense source costs N bits, a sparse source (pruning ratio p) (1 - p) N, and a
+frozen one (1 - p - r) N. Megabytes here are 10^6 bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BITS_PER_TRAINED_WEIGHT = 32
+BYTES_PER_MB = 1_000_000
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    bits: int
+
+    @property
+    def megabytes(self) -> float:
+        return self.bits / 8 / BYTES_PER_MB
+
+
+def weight_training_size(num_weights: int) -> ModelSize:
+    return ModelSize(BITS_PER_TRAINED_WEIGHT * num_weights)
+
+
+def ticket_size(num_searchable: int) -> ModelSize:
+    """One supermask bit per searchable weight (dense, sparse and frozen sources alike)."""
+    return ModelSize(num_searchable)
+
+
+def size_record(num_weights: int, num_searchable: int | None) -> dict[str, float | int]:
+    """The size fields of a results record; ``num_searchable=None`` means weight training."""
+    size = weight_training_size(num_weights) if num_searchable is None else ticket_size(num_searchable)
+    return {"num_weights": num_weights, "model_bits": size.bits, "model_mb": size.megabytes}

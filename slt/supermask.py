@@ -1,0 +1,267 @@
+"""Edge-Popup ticket search applied from outside to any PyTorch model.
+
+:func:`apply_ticket_search` freezes every weight of the model's ``Linear`` and
+``Conv`` layers at a random value drawn from the seed and attaches a
+parametrization (:mod:`torch.nn.utils.parametrize`) that multiplies it by a
+supermask. The supermask keeps the locked entries and the searchable entries
+with the largest ``|score|``; the scores are the only trainable parameters.
+
+The straight-through gradient reaches a score through ``|score|``:
+``d loss/d s = d loss/d w_eff * w * sign(s)``. Dropping the sign is a classic
+silent bug (accuracy stays at chance), which is why the backward pass is
+written out in :class:`StraightThroughMask`.
+
+Masks are recomputed lazily: the first layer used after any score changed
+(an optimizer step, a loaded state dict, a move to another device) recomputes
+the masks of all layers with *one* top-k over all searchable scores
+(``scope="global"``) or one per layer (``scope="layer"``), outside autograd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from .config import TicketConfig
+from .errors import ConfigError
+from .freezing import LOCKED, SEARCHABLE, LayerCounts, draw_frozen_mask, layer_counts
+from .init import draw_scores, draw_weight
+
+SEARCHABLE_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+def searchable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The layers whose weights a ticket search masks, in module order, by name."""
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, SEARCHABLE_LAYERS)]
+
+
+def check_no_learned_parameters(model: nn.Module, layers: list[tuple[str, nn.Module]]) -> None:
+    """Refuse parameters outside the masked weights: a ticket has nothing else to learn or store."""
+    masked = {id(m.weight) for _, m in layers}
+    others = [name for name, p in model.named_parameters() if id(p) not in masked]
+    if others:
+        shown = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
+        raise ConfigError(
+            f"the model has parameters a ticket cannot hold ({shown}): build it without biases "
+            "(bias=False) and with non-affine normalisation (affine=False)."
+        )
+
+
+def initialize_weights(model: nn.Module, seed: int, method: str = "kaiming_uniform") -> None:
+    """Draw every searchable layer's weight from the seed (used for weight training too)."""
+    with torch.no_grad():
+        for name, module in searchable_layers(model):
+            w = draw_weight(module.weight.shape, method, seed, f"{name}.weight")
+            module.weight.copy_(w)
+
+
+def top_k_mask(keys: torch.Tensor, k: int) -> torch.Tensor:
+    """Boolean mask of exactly ``k`` largest entries of a 1-D tensor.
+
+    Uses one ``torch.topk`` on the smaller side (never ``kthvalue``, which is
+    60-200x slower on a GPU) to find the threshold, then breaks ties at the
+    threshold by position, so the count is exact and deterministic. Nothing
+    here waits for the device.
+    """
+    n = keys.numel()
+    if k <= 0:
+        return torch.zeros_like(keys, dtype=torch.bool)
+    if k >= n:
+        return torch.ones_like(keys, dtype=torch.bool)
+    if k <= n - k:
+        threshold = torch.topk(keys, k, sorted=False).values.min()
+    else:
+        threshold = torch.topk(keys, n - k + 1, largest=False, sorted=False).values.max()
+    above = keys > threshold
+    tied = keys == threshold
+    room = k - above.sum()
+    return above | (tied & (torch.cumsum(tied, 0) <= room))
+
+
+class StraightThroughMask(torch.autograd.Function):
+    """``weight * mask`` forward; the score gradient ``grad * weight * sign(score)`` backward."""
+
+    @staticmethod
+    def forward(
+        ctx: torch.autograd.function.FunctionCtx,
+        weight: torch.Tensor,
+        scores: torch.Tensor,
+        mask: torch.Tensor,
+        searchable: torch.Tensor,
+    ) -> torch.Tensor:
+        ctx.save_for_backward(weight, scores, searchable)
+        return weight * mask
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[None, torch.Tensor, None, None]:
+        weight, scores, searchable = ctx.saved_tensors
+        return None, grad * weight * torch.sign(scores) * searchable, None, None
+
+
+class Supermask(nn.Module):
+    """The parametrization on one weight: holds its scores and ternary freezing mask."""
+
+    def __init__(self, scores: torch.Tensor, frozen: torch.Tensor, search: TicketSearch, index: int) -> None:
+        super().__init__()
+        self.scores = nn.Parameter(scores)
+        self.register_buffer("frozen", frozen)
+        self.index = index
+        # A plain attribute, not a submodule: the search is shared by all layers.
+        self.__dict__["search"] = search
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        mask, searchable = self.search.layer_mask(self.index)
+        return StraightThroughMask.apply(weight, self.scores, mask, searchable)
+
+
+@dataclass
+class SearchedLayer:
+    name: str
+    module: nn.Module
+    counts: LayerCounts
+
+    @property
+    def supermask(self) -> Supermask:
+        return self.module.parametrizations.weight[0]
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """The frozen random weight (before masking)."""
+        return self.module.parametrizations.weight.original
+
+
+class TicketSearch:
+    """A model under ticket search: its layers, their counts, and the current masks."""
+
+    def __init__(self, model: nn.Module, config: TicketConfig) -> None:
+        layers = searchable_layers(model)
+        if not layers:
+            raise ConfigError("the model has no Linear or Conv layer to search: pass a model that has some.")
+        check_no_learned_parameters(model, layers)
+        p, r = config.ratios
+        shapes = [tuple(m.weight.shape) for _, m in layers]
+        counts = layer_counts(shapes, p, r, config.sparsity, config.layerwise)
+        self.model = model
+        self.config = config
+        self.layers = [SearchedLayer(name, m, c) for (name, m), c in zip(layers, counts, strict=True)]
+        self._key: tuple[int, ...] | None = None
+        self._masks: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for index, layer in enumerate(self.layers):
+            self._attach(layer, index)
+
+    def _attach(self, layer: SearchedLayer, index: int) -> None:
+        cfg, name, module = self.config, f"{layer.name}.weight", layer.module
+        shape, device = module.weight.shape, module.weight.device
+        weight = draw_weight(shape, cfg.weights, cfg.seed, name, layer.counts.sparsity)
+        frozen = draw_frozen_mask(shape, layer.counts, cfg.seed, name)
+        scores = draw_scores(shape, cfg.seed, name)
+        with torch.no_grad():
+            module.weight.copy_(weight)
+        module.weight.requires_grad_(False)
+        supermask = Supermask(scores.to(device), frozen.to(device), self, index)
+        parametrize.register_parametrization(module, "weight", supermask, unsafe=True)
+
+    # -- masks -------------------------------------------------------------------------------
+
+    def _state_key(self) -> tuple[int, ...]:
+        key: list[int] = []
+        for layer in self.layers:
+            sm = layer.supermask
+            key += [sm.scores._version, sm.scores.data_ptr(), sm.frozen._version, sm.frozen.data_ptr()]
+        return tuple(key)
+
+    def layer_mask(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(kept mask, searchable indicator) of one layer, as floats; recomputed when stale."""
+        key = self._state_key()
+        if key != self._key:
+            self.refresh()
+            self._key = key
+        return self._masks[index]
+
+    @torch.no_grad()
+    def refresh(self) -> None:
+        """Recompute every layer's mask from the current scores."""
+        keys = []
+        for layer in self.layers:
+            sm = layer.supermask
+            neg_inf = torch.tensor(float("-inf"), device=sm.scores.device, dtype=sm.scores.dtype)
+            keys.append(torch.where(sm.frozen == SEARCHABLE, sm.scores.abs(), neg_inf).flatten())
+        if self.config.scope == "global":
+            total = sum(layer.counts.selected for layer in self.layers)
+            selected = top_k_mask(torch.cat(keys), total).split([k.numel() for k in keys])
+        else:
+            selected = [top_k_mask(k, layer.counts.selected) for k, layer in zip(keys, self.layers, strict=True)]
+        self._masks = []
+        for layer, sel in zip(self.layers, selected, strict=True):
+            sm = layer.supermask
+            kept = sel.view_as(sm.frozen) | (sm.frozen == LOCKED)
+            dtype = layer.weight.dtype
+            self._masks.append((kept.to(dtype), (sm.frozen == SEARCHABLE).to(dtype)))
+
+    def masks(self) -> dict[str, torch.Tensor]:
+        """The current boolean supermask of every layer (locked and selected entries are True)."""
+        return {layer.name: self.layer_mask(i)[0].bool() for i, layer in enumerate(self.layers)}
+
+    # -- counts and bits ---------------------------------------------------------------------
+
+    @property
+    def num_weights(self) -> int:
+        return sum(layer.counts.size for layer in self.layers)
+
+    @property
+    def num_searchable(self) -> int:
+        return sum(layer.counts.searchable for layer in self.layers)
+
+    @property
+    def num_kept(self) -> int:
+        """Weights in the ticket: locked plus selected (exact by construction)."""
+        return sum(layer.counts.kept for layer in self.layers)
+
+    def scores(self) -> Iterator[nn.Parameter]:
+        """The trainable scores, for an optimizer."""
+        return (layer.supermask.scores for layer in self.layers)
+
+    def supermask_bits(self) -> torch.Tensor:
+        """The ticket's bits: one per *searchable* entry, in layer order, on the CPU."""
+        bits = []
+        for i in range(len(self.layers)):
+            kept, searchable = self.layer_mask(i)
+            bits.append(kept.bool()[searchable.bool()].cpu())
+        return torch.cat(bits)
+
+    @torch.no_grad()
+    def load_supermask_bits(self, bits: torch.Tensor) -> None:
+        """Set the scores so that the masks select exactly the given searchable entries."""
+        if bits.numel() != self.num_searchable:
+            raise ValueError(f"expected {self.num_searchable} supermask bits, got {bits.numel()}")
+        chunks = bits.split([layer.counts.searchable for layer in self.layers])
+        for layer, chunk in zip(self.layers, chunks, strict=True):
+            sm = layer.supermask
+            scores = torch.zeros_like(sm.scores)
+            scores[sm.frozen == SEARCHABLE] = chunk.to(scores.device, scores.dtype)
+            sm.scores.copy_(scores)
+
+    @torch.no_grad()
+    def dense_state_dict(self) -> dict[str, torch.Tensor]:
+        """The ticket as a plain state dict (``w * mask``) that loads into the unparametrized model."""
+        state = {}
+        for key, value in self.model.state_dict().items():
+            if ".parametrizations.weight." not in key:
+                state[key] = value
+        for layer in self.layers:
+            state[f"{layer.name}.weight"] = layer.module.weight.detach().clone()
+        return state
+
+
+def apply_ticket_search(model: nn.Module, config: TicketConfig) -> TicketSearch:
+    """Turn ``model`` (in place) into a random network whose supermask is searched.
+
+    Every ``Linear``/``Conv`` weight is redrawn from ``config.seed`` (so the
+    model's own initialisation does not matter), frozen, and masked; the
+    model's only trainable parameters afterwards are the scores.
+    """
+    return TicketSearch(model, config)
