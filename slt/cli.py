@@ -39,6 +39,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, help="default: the data set's recipe")
     p.add_argument("--train-subset", type=int, help="use only the first N training examples")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mode", choices=("quick", "full"), help="quick: CPU-sized subsets and widths; full: the paper's")
     p.add_argument("--data-dir", help="data directory (default: $SLT_DATA_DIR or ./data)")
     p.add_argument("--accept-data-copy", action="store_true", help="accept data that fail the official checksums")
     p.add_argument("--out", default="results/runs", help="directory of records and checkpoints")
@@ -48,11 +49,16 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> None:
     from .config import RunConfig, TicketConfig
+    from .modes import mode_settings
     from .recipes import recipe
     from .train import run
 
     settings = recipe(args.dataset)
-    for field in ("epochs", "lr", "batch_size"):
+    width = args.width
+    if args.mode is not None:
+        settings |= mode_settings(args.mode, args.model, args.dataset)
+        width *= settings.pop("width_scale")
+    for field in ("epochs", "lr", "batch_size", "train_subset"):
         if getattr(args, field) is not None:
             settings[field] = getattr(args, field)
     ticket = None
@@ -71,9 +77,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         model=args.model,
         dataset=args.dataset,
         ticket=ticket,
-        width=args.width,
+        width=width,
         seed=args.seed,
-        train_subset=args.train_subset,
         accept_data_copy=args.accept_data_copy,
         **settings,
     )
@@ -101,6 +106,33 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print(f"test accuracy {acc:.4f} on {n} test examples")
 
 
+def cmd_sweep(args: argparse.Namespace) -> None:
+    from .sweeps import run_sweep
+
+    records = run_sweep(args.name, args.mode, args.out, args.data_dir, args.executor, args.max_parallel)
+    done = sum(p.exists() for p in records)
+    print(f"{args.name} ({args.mode}): {done} of {len(records)} records in {records[0].parent}")
+
+
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    from .figures import save_figure
+    from .sweeps import run_sweep
+
+    records = run_sweep(args.name, "full", args.out, args.data_dir, args.executor, args.max_parallel)
+    path = save_figure(args.name, records[0].parent, args.figure_dir)
+    print(f"{args.name}: {len(records)} records in {records[0].parent}; figure {path}")
+
+
+def _add_sweep_arguments(p: argparse.ArgumentParser) -> None:
+    from .sweeps import EXECUTORS, SWEEPS
+
+    p.add_argument("name", help=f"one of {', '.join(SWEEPS)}")
+    p.add_argument("--executor", default="local", help=f"one of {', '.join(EXECUTORS)}")
+    p.add_argument("--max-parallel", type=int, default=1, help="runs at once (they may share one GPU)")
+    p.add_argument("--data-dir", help="data directory (default: $SLT_DATA_DIR or ./data)")
+    p.add_argument("--out", default="results", help="records go to OUT/<name>/<mode>/")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slt", description="Find, store and evaluate strong lottery tickets.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--accept-data-copy", action="store_true")
     p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("sweep", help="run every missing config of a named grid")
+    _add_sweep_arguments(p)
+    p.add_argument("--mode", default="quick", help="quick (CPU, minutes) or full (the paper's settings, GPU)")
+    p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser("reproduce", help="the sweep in full mode, then its figure")
+    _add_sweep_arguments(p)
+    p.add_argument("--figure-dir", default="figures", help="where the figure is written")
+    p.set_defaults(func=cmd_reproduce)
     return parser
 
 

@@ -129,6 +129,8 @@ class RunConfig:
     """Fraction of the training set held out for model selection (the papers use 4:1)."""
     train_subset: int | None = None
     """Use only the first N training examples (quick runs); None uses all."""
+    eval_subset: int | None = None
+    """Use only the first N validation and test examples (quick runs); None uses all."""
     accept_data_copy: bool = False
     """Accept a data set whose files differ from the official checksums (recorded as its variant)."""
 
@@ -147,8 +149,10 @@ class RunConfig:
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr:g}.")
         check_ratio("val_fraction", self.val_fraction, closed_above=False)
-        if self.train_subset is not None and self.train_subset < 1:
-            raise ConfigError(f"train_subset must be at least 1 (or None for all), got {self.train_subset}.")
+        for name in ("train_subset", "eval_subset"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be at least 1 (or None for all), got {value}.")
         if self.ticket is not None and self.ticket.seed != self.seed:
             object.__setattr__(self, "ticket", replace(self.ticket, seed=self.seed))
 

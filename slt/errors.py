@@ -19,3 +19,7 @@ class DataError(SLTError):
 
 class TicketError(SLTError):
     """A ticket file is corrupt, truncated, or was written by an incompatible library."""
+
+
+class RunError(SLTError):
+    """A run of a sweep failed; the message names it and its cause."""

@@ -8,12 +8,12 @@ from pathlib import Path
 import torch
 
 from .config import RunConfig
-from .data import load_image_dataset
 from .errors import ConfigError
 from .results import read_record
 from .supermask import TicketSearch
+from .tasks import load_task
 from .ticket import export_ticket, load_ticket
-from .train import accuracy, build_run, checkpoint_path
+from .train import build_run, checkpoint_path
 
 
 def export_from_run(source: str | os.PathLike[str], out: str | os.PathLike[str]) -> tuple[int, TicketSearch]:
@@ -46,7 +46,11 @@ def evaluate_ticket(
     device: str | None = None,
     accept_copy: bool = False,
 ) -> tuple[float, int]:
-    """Test accuracy of a ticket file on a data set, and the number of test examples."""
-    ticket = load_ticket(path, device=device or "cpu")
-    data = load_image_dataset(dataset, data_dir, accept_copy=accept_copy).to(device or "cpu")
-    return accuracy(ticket.model, data.test, data), len(data.test)
+    """Test accuracy of a ticket file of a library model on a data set, and the number of test examples."""
+    device_ = torch.device(device or "cpu")
+    ticket = load_ticket(path, device=device_)
+    if ticket.header["model"] is None:
+        raise ConfigError(f"{path} holds a custom model: evaluate it in Python with slt.load_ticket(path, model=...).")
+    config = RunConfig(model=ticket.header["model"]["name"], dataset=dataset, ticket=None, accept_data_copy=accept_copy)
+    task = load_task(config, data_dir, device_, progress=False)
+    return task.accuracies(ticket.model, ("test",))["test_acc"], task.test_examples

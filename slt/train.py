@@ -1,17 +1,17 @@
 """One run: search a ticket (or train weights), select by validation, checkpoint, record.
 
-The loop is deliberately short. Data live on the training device as uint8 and
-batches are cut from a permutation drawn per epoch from the seed, so an
-interrupted run resumes from its last checkpoint and ends in the same record
-as one that never stopped. Test accuracy is reported at the epoch of best
-validation accuracy.
+The loop is deliberately short; what an epoch means lives in :mod:`slt.tasks`.
+A checkpoint is written after every epoch and the random draws of an epoch
+depend only on the seed and the epoch, so a run killed at any moment resumes
+from its last checkpoint and ends in the same record as one that never
+stopped. Test accuracy is reported at the epoch of best validation accuracy.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +20,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import RunConfig
-from .data import DataSplits, Split, load_image_dataset
 from .errors import ConfigError
 from .models import ModelSpec
-from .results import environment, find_record, record_path, write_json_atomic
-from .rng import derive_seed
+from .results import environment, find_record, read_record, record_path, write_json_atomic
 from .size import size_record
 from .supermask import TicketSearch, apply_ticket_search, initialize_weights
-
-EVAL_BATCH = 1000
+from .tasks import Task, load_task
 
 
 @dataclass
@@ -57,52 +54,8 @@ def make_optimizer(config: RunConfig, params: list[nn.Parameter]) -> torch.optim
     return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
-def epoch_generator(config: RunConfig, epoch: int) -> torch.Generator:
-    """The batch order of one epoch depends only on the seed and the epoch (so resuming is exact)."""
-    return torch.Generator().manual_seed(derive_seed(config.seed, f"epoch{epoch}", "data"))
-
-
-@torch.no_grad()
-def accuracy(model: nn.Module, split: Split, data: DataSplits) -> float:
-    """Top-1 accuracy of the model in eval mode over a whole split."""
-    model.eval()
-    correct = 0
-    for start in range(0, len(split), EVAL_BATCH):
-        images = data.normalize(split.images[start : start + EVAL_BATCH])
-        correct += int((model(images).argmax(1) == split.labels[start : start + EVAL_BATCH]).sum())
-    return correct / max(1, len(split))
-
-
-def train_epoch(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    data: DataSplits,
-    train: Split,
-    config: RunConfig,
-    epoch: int,
-    progress: bool,
-) -> dict[str, float]:
-    """One pass over the training split; returns the mean loss and accuracy."""
-    model.train()
-    order = torch.randperm(len(train), generator=epoch_generator(config, epoch)).to(train.images.device)
-    total_loss = torch.zeros((), device=train.images.device)
-    correct = torch.zeros((), device=train.images.device)
-    batches = range(0, len(train), config.batch_size)
-    for start in tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, disable=not progress):
-        idx = order[start : start + config.batch_size]
-        images, labels = data.normalize(train.images[idx]), train.labels[idx]
-        logits = model(images)
-        loss = nn.functional.cross_entropy(logits, labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total_loss += loss.detach() * len(idx)
-        correct += (logits.argmax(1) == labels).sum()
-    return {"train_loss": float(total_loss) / len(train), "train_acc": float(correct) / len(train)}
-
-
-def checkpoint_path(out_dir: Path, run_id: str) -> Path:
-    return out_dir / "checkpoints" / f"{run_id}.pt"
+def checkpoint_path(out_dir: str | os.PathLike[str], run_id: str) -> Path:
+    return Path(out_dir) / "checkpoints" / f"{run_id}.pt"
 
 
 def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
@@ -114,9 +67,8 @@ def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
         probe.write_text("")
         probe.unlink()
     except OSError as err:
-        raise ConfigError(
-            f"cannot write to the output directory {path} ({err.strerror}): choose another --out."
-        ) from None
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(f"cannot write to the output directory {path} ({reason}): choose another --out.") from None
     return path
 
 
@@ -124,51 +76,32 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def run(
-    config: RunConfig,
-    out_dir: str | os.PathLike[str],
-    data_dir: str | os.PathLike[str] | None = None,
-    device: torch.device | str | None = None,
-    progress: bool = True,
-) -> dict[str, Any]:
-    """Run one config to the end and return its record (or the existing one if it is finished)."""
-    out = prepare_out_dir(out_dir)
-    finished = find_record(out, config.to_dict(), config.run_id)
-    if finished is not None:
-        return finished
-    device = torch.device(device) if device is not None else default_device()
-    data = load_image_dataset(
-        config.dataset,
-        data_dir,
-        val_fraction=config.val_fraction,
-        seed=config.seed,
-        accept_copy=config.accept_data_copy,
-    ).to(device)
-    train = data.train if config.train_subset is None else data.train.subset(config.train_subset)
-    run_ = build_run(config, data.input_shape, data.num_classes)
-    model = run_.model.to(device)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = make_optimizer(config, trainable)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+def save_atomic(state: dict[str, Any], path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
 
-    ckpt = checkpoint_path(out, config.run_id)
-    spec = {"input_shape": list(run_.spec.input_shape), "num_classes": run_.spec.num_classes}
+
+def fit(run_: Run, task: Task, ckpt: Path, progress: bool) -> dict[str, Any]:
+    """Train to the last epoch, resuming from ``ckpt`` if it exists; returns the final state."""
+    config, model = run_.config, run_.model
+    optimizer = make_optimizer(config, [p for p in model.parameters() if p.requires_grad])
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
     state: dict[str, Any] = {"epoch": 0, "history": [], "best": None, "seconds": 0.0}
-    state |= {"config": config.to_dict(), "spec": spec}
     if ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
+        state = torch.load(ckpt, map_location=next(model.buffers()).device, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
+    state |= {"config": config.to_dict(), "spec": asdict(run_.spec)}
 
     epochs = tqdm(range(state["epoch"], config.epochs), desc=config.run_id, disable=not progress)
     for epoch in epochs:
         start = time.perf_counter()
-        metrics = train_epoch(model, optimizer, data, train, config, epoch, progress)
-        lr = scheduler.get_last_lr()[0]
+        metrics = task.train_epoch(model, optimizer, epoch)
+        metrics |= {"epoch": epoch + 1, "lr": scheduler.get_last_lr()[0]}
         scheduler.step()
-        metrics |= {"epoch": epoch + 1, "lr": lr, "val_acc": accuracy(model, data.val, data)}
-        metrics["test_acc"] = accuracy(model, data.test, data)
+        metrics |= task.accuracies(model)
         metrics["seconds"] = time.perf_counter() - start
         state["history"].append(metrics)
         state["seconds"] += metrics["seconds"]
@@ -181,33 +114,56 @@ def run(
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
         }
-        tmp = ckpt.with_suffix(".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, ckpt)
+        save_atomic(state, ckpt)
         epochs.set_postfix(val=f"{metrics['val_acc']:.4f}", test=f"{metrics['test_acc']:.4f}")
+    return state
+
+
+def run(
+    config: RunConfig,
+    out_dir: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str] | None = None,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run one config to the end and return its record (the existing one if it is finished)."""
+    out = prepare_out_dir(out_dir)
+    finished = find_record(out, config.to_dict(), config.run_id)
+    if finished is not None:
+        return finished
+    device = torch.device(device) if device is not None else default_device()
+    task = load_task(config, data_dir, device, progress)
+    run_ = build_run(config, task.input_shape, task.num_classes)
+    run_.model.to(device)
+    ckpt = checkpoint_path(out, config.run_id)
+    state = fit(run_, task, ckpt, progress)
 
     best = state["best"]
-    model.load_state_dict(best["model"])
+    run_.model.load_state_dict(best["model"])
     search = run_.search
-    kept = sum(int(m.sum()) for m in search.masks().values()) if search else None
-    num_weights = search.num_weights if search else sum(p.numel() for p in trainable)
+    if search is None:
+        num_weights, num_searchable, sparsity = sum(p.numel() for p in run_.model.parameters()), None, None
+    else:
+        kept = sum(int(m.sum()) for m in search.masks().values())
+        num_weights, num_searchable, sparsity = search.num_weights, search.num_searchable, 1 - kept / search.num_weights
     record = {
         "run_id": config.run_id,
         "config": config.to_dict(),
-        "model_spec": {**run_.spec.__dict__, "input_shape": list(run_.spec.input_shape)},
+        "model_spec": asdict(run_.spec),
         "history": state["history"],
         "best_epoch": best["epoch"],
         "best_val_acc": best["val_acc"],
         "test_acc": state["history"][best["epoch"] - 1]["test_acc"],
-        "sparsity_achieved": None if kept is None else 1.0 - kept / num_weights,
-        "num_searchable": search.num_searchable if search else None,
-        **size_record(num_weights, search.num_searchable if search else None),
-        "data_variant": data.variant,
-        "train_examples": len(train),
+        "sparsity_achieved": sparsity,
+        "num_searchable": num_searchable,
+        **size_record(num_weights, num_searchable),
+        "data_variant": task.variant,
+        "train_examples": task.train_examples,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "wall_seconds": state["seconds"],
         "checkpoint": str(ckpt.resolve()),
         **environment(),
     }
-    write_json_atomic(record_path(out, config.run_id), record)
-    return record
+    path = record_path(out, config.run_id)
+    write_json_atomic(path, record)
+    return read_record(path)

@@ -8,13 +8,14 @@ from collections import OrderedDict
 import pytest
 import torch
 from torch import nn
-from toys import toy_cnn, toy_mlp
 
 from slt.config import TicketConfig
 from slt.errors import ConfigError
 from slt.freezing import LOCKED, PRUNED
 from slt.models import build_model
 from slt.supermask import StraightThroughMask, apply_ticket_search, top_k_mask
+
+from toys import toy_cnn, toy_mlp
 
 CONFIGS = [
     TicketConfig(sparsity=0.5),

@@ -7,7 +7,6 @@ import struct
 
 import pytest
 import torch
-from toys import toy_mlp
 
 from slt.config import TicketConfig
 from slt.errors import TicketError
@@ -15,6 +14,8 @@ from slt.models import ModelSpec
 from slt.size import ticket_size, weight_training_size
 from slt.supermask import apply_ticket_search
 from slt.ticket import MAGIC, export_ticket, load_ticket
+
+from toys import toy_mlp
 
 
 def searched(spec: ModelSpec, config: TicketConfig, steps: int = 2):

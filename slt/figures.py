@@ -1,0 +1,189 @@
+"""The frozen-network paper's figures and table, drawn from results records.
+
+Each function takes the DataFrame of :func:`slt.results.load` and draws one
+result; :func:`provenance` says what the numbers rest on (how many runs and
+seeds, which device, which data variant), and every caption quotes it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .plots import use_style
+from .results import load
+
+SOURCES = ("weight training", "dense", "sparse", "frozen")
+
+
+def source_of(row: pd.Series) -> str:
+    """Which kind of network a run searched: weight training, or a dense, sparse or frozen source."""
+    if not isinstance(row.get("ticket.sparsity"), float) or np.isnan(row["ticket.sparsity"]):
+        return "weight training"
+    if not pd.isna(row.get("ticket.freeze")) and row["ticket.freeze"] > 0:
+        return "frozen"
+    prune = 0.0 if pd.isna(row.get("ticket.prune")) else row["ticket.prune"]
+    lock = 0.0 if pd.isna(row.get("ticket.lock")) else row["ticket.lock"]
+    if lock > 0:
+        return "frozen"
+    return "sparse" if prune > 0 else "dense"
+
+
+def with_derived_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the columns the figures use: source, freezing ratio, accuracy in %, a model label."""
+    df = df.copy()
+    df["source"] = df.apply(source_of, axis=1)
+    df["test accuracy (%)"] = 100 * df["test_acc"]
+    df["network"] = df["model"] + " / " + df["dataset"]
+    if "ticket.sparsity" in df:
+        prune = df.get("ticket.prune", pd.Series(np.nan, index=df.index)).fillna(0.0)
+        lock = df.get("ticket.lock", pd.Series(np.nan, index=df.index)).fillna(0.0)
+        freeze = df.get("ticket.freeze", pd.Series(np.nan, index=df.index))
+        df["freezing ratio"] = freeze.fillna(prune + lock)
+        df["sparsity"] = df["ticket.sparsity"]
+    return df
+
+
+def provenance(df: pd.DataFrame) -> str:
+    """One sentence on what the numbers rest on, for captions."""
+    seeds = sorted(df["seed"].unique())
+    devices = ", ".join(sorted(df["device"].unique()))
+    variants = ", ".join(sorted(df["data_variant"].unique()))
+    commits = ", ".join(sorted({str(c)[:8] for c in df["git_commit"].unique()}))
+    return (
+        f"{len(df)} runs, {len(seeds)} seed(s) ({', '.join(map(str, seeds))}); device: {devices}; "
+        f"data: {variants}; code: {commits}."
+    )
+
+
+def fig4(df: pd.DataFrame) -> plt.Figure:
+    """Accuracy across each prune:lock split's search space: is the best sparsity at its centre?"""
+    df = with_derived_columns(df)
+    f = df["freezing ratio"]
+    df["position in search space"] = (df["sparsity"] - df["ticket.prune"]) / (1 - f)
+    df["prune : lock"] = (df["ticket.prune"] / f).map(lambda s: f"{s:.2f} : {1 - s:.2f}")
+    grid = sns.relplot(
+        data=df,
+        x="position in search space",
+        y="test accuracy (%)",
+        hue="prune : lock",
+        col="ticket.layerwise",
+        kind="line",
+        marker="o",
+        errorbar="sd",
+        height=3.2,
+    )
+    grid.set_axis_labels("position of the sparsity in [p, 1 - r] (0 = p, 1 = 1 - r)", "test accuracy (%)")
+    grid.set_titles("{col_name}")
+    return grid.figure
+
+
+def fig5(df: pd.DataFrame) -> plt.Figure:
+    """Accuracy against the freezing ratio at several sparsities, one panel per network."""
+    df = with_derived_columns(df)
+    grid = sns.relplot(
+        data=df,
+        x="freezing ratio",
+        y="test accuracy (%)",
+        hue="sparsity",
+        col="network",
+        kind="line",
+        marker="o",
+        errorbar="sd",
+        palette="colorblind",
+        height=3.2,
+        facet_kws={"sharey": False},
+    )
+    grid.set_axis_labels("freezing ratio p + r", "test accuracy (%)")
+    grid.set_titles("{col_name}")
+    return grid.figure
+
+
+def fig6(df: pd.DataFrame) -> plt.Figure:
+    """Accuracy against search-space size (searchable weights) over widths, by source."""
+    df = with_derived_columns(df)
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    sns.lineplot(
+        data=df,
+        x="num_searchable",
+        y="test accuracy (%)",
+        hue="source",
+        style="source",
+        markers=True,
+        errorbar="sd",
+        ax=ax,
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("search space (searchable weights, log scale)")
+    return fig
+
+
+def fig7(df: pd.DataFrame) -> plt.Figure:
+    """Accuracy against stored model size, Kaiming-uniform vs signed-constant weights."""
+    df = with_derived_columns(df)
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    sns.lineplot(
+        data=df,
+        x="model_mb",
+        y="test accuracy (%)",
+        hue="ticket.weights",
+        style="source",
+        markers=True,
+        errorbar="sd",
+        ax=ax,
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("model size (MB, log scale)")
+    ax.legend(title=None, fontsize="small")
+    return fig
+
+
+def table1(df: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy (mean ± std over seeds), search space and model size per network and method."""
+    df = with_derived_columns(df)
+    searched = df["num_searchable"].fillna(0)
+    df["search space"] = searched.astype(int)
+    rows = (
+        df.groupby(["network", "source"], sort=False)
+        .agg(
+            accuracy_mean=("test accuracy (%)", "mean"),
+            accuracy_std=("test accuracy (%)", "std"),
+            seeds=("seed", "nunique"),
+            search_space=("search space", "first"),
+            model_mb=("model_mb", "first"),
+        )
+        .reset_index()
+    )
+    rows["accuracy (%)"] = rows.apply(
+        lambda r: f"{r.accuracy_mean:.2f} ± {0 if pd.isna(r.accuracy_std) else r.accuracy_std:.2f}", axis=1
+    )
+    rows.loc[rows["source"] == "weight training", "search_space"] = 0
+    return rows[["network", "source", "accuracy (%)", "seeds", "search_space", "model_mb"]].rename(
+        columns={"search_space": "search space (weights)", "model_mb": "model size (MB)"}
+    )
+
+
+FIGURES = {"fig4": fig4, "fig5": fig5, "fig6": fig6, "fig7": fig7}
+
+
+def save_figure(name: str, records: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Path:
+    """Draw a sweep's figure (or table, as CSV) from its records into ``out_dir``."""
+    use_style()
+    df = load(records)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if name == "table1":
+        path = out / "table1.csv"
+        table1(df).to_csv(path, index=False)
+        return path
+    fig = FIGURES[name](df)
+    fig.suptitle(provenance(df), fontsize="x-small", y=0.01, va="bottom")
+    path = out / f"{name}.png"
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path

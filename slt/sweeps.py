@@ -1,0 +1,281 @@
+"""Named grids, one per result of the frozen-network paper, and how to run them.
+
+Each sweep turns a mode (``quick`` or ``full``) into a list of
+:class:`RunConfig`. Records are named by the hash of their config, so running
+a sweep again starts only what is missing, and a sweep that was stopped
+resumes where it stopped (each run resumes from its own last checkpoint).
+
+Sweeps execute through submitit: ``executor="local"`` runs them as local
+processes (several may share one GPU), ``"slurm"`` as a SLURM job array, and
+``"debug"`` in this process (for tests and notebooks).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .config import RunConfig, TicketConfig, check_choice
+from .errors import ConfigError, RunError
+from .modes import mode_settings
+from .recipes import recipe
+from .results import find_record, record_path
+from .train import prepare_out_dir
+
+EXECUTORS: tuple[str, ...] = ("local", "slurm", "debug")
+FULL_SEEDS = (0, 1, 2)
+QUICK_SEEDS = (0,)
+
+# Where each model is searched.
+DATASET_OF = {"conv6": "cifar10", "resnet18": "cifar10", "gin": "cora"}
+FULL_GRAPHS = ("cora", "citeseer", "ogbn-arxiv")
+
+
+def make_config(
+    mode: str, model: str, dataset: str, ticket: TicketConfig | None, seed: int, width: float = 1.0
+) -> RunConfig:
+    """A run of ``model`` on ``dataset`` with the data set's recipe, sized by ``mode``."""
+    settings = recipe(dataset) | mode_settings(mode, model, dataset)
+    scale = settings.pop("width_scale")
+    return RunConfig(
+        model=model,
+        dataset=dataset,
+        ticket=ticket,
+        width=width * scale,
+        seed=seed,
+        accept_data_copy=dataset == "cifar10",
+        **settings,
+    )
+
+
+def _seeds(mode: str) -> tuple[int, ...]:
+    return FULL_SEEDS if mode == "full" else QUICK_SEEDS
+
+
+def fig4(mode: str) -> list[RunConfig]:
+    """Search-space positioning: at a fixed freezing ratio, every prune:lock split, the sparsity
+    swept across that split's searchable range [p, 1 - r]; EPL vs ERK; Conv6 on CIFAR-10."""
+    freeze = 0.6
+    splits = (1.0, 0.75, 0.5, 0.25, 0.0) if mode == "full" else (0.75, 0.25)
+    positions = (0.1, 0.3, 0.5, 0.7, 0.9) if mode == "full" else (0.5,)
+    rules = ("epl", "erk")
+    configs = []
+    for seed in _seeds(mode):
+        for prune_share in splits:
+            p, r = freeze * prune_share, freeze * (1 - prune_share)
+            for position in positions:
+                k = p + position * (1 - freeze)
+                for rule in rules:
+                    ticket = TicketConfig(sparsity=round(k, 6), prune=round(p, 6), lock=round(r, 6), layerwise=rule)
+                    configs.append(make_config(mode, "conv6", "cifar10", ticket, seed))
+    return configs
+
+
+def _model_datasets(mode: str) -> list[tuple[str, str]]:
+    graphs = FULL_GRAPHS if mode == "full" else ("cora",)
+    return [("conv6", "cifar10"), ("resnet18", "cifar10"), *(("gin", g) for g in graphs)]
+
+
+def fig5(mode: str) -> list[RunConfig]:
+    """Accuracy vs freezing ratio at several sparsities (positioned by the centring rule):
+    Conv6 and ResNet-18 on CIFAR-10, the GIN on graphs."""
+    freezes = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9) if mode == "full" else (0.0, 0.5)
+    sparsities = (0.5, 0.7, 0.9) if mode == "full" else (0.5,)
+    configs = []
+    for seed in _seeds(mode):
+        for model, dataset in _model_datasets(mode):
+            for k in sparsities:
+                for f in freezes:
+                    ticket = TicketConfig(sparsity=k, freeze=f)
+                    configs.append(make_config(mode, model, dataset, ticket, seed))
+    return configs
+
+
+def _sources(sparsity: float, freeze: float) -> dict[str, TicketConfig]:
+    """The three sources of the papers at one sparsity: dense, sparse (pruned only) and frozen."""
+    return {
+        "dense": TicketConfig(sparsity=sparsity),
+        "sparse": TicketConfig(sparsity=sparsity, prune=freeze),
+        "frozen": TicketConfig(sparsity=sparsity, freeze=freeze),
+    }
+
+
+def fig6(mode: str) -> list[RunConfig]:
+    """Accuracy vs search-space size over width multipliers, for dense, sparse and frozen
+    sources of Conv6 at one sparsity."""
+    widths = (0.5, 1.0, 1.5, 2.0) if mode == "full" else (0.5, 1.0)
+    sparsity, freeze = 0.7, 0.6
+    configs = []
+    for seed in _seeds(mode):
+        for width in widths:
+            for ticket in _sources(sparsity, freeze).values():
+                configs.append(make_config(mode, "conv6", "cifar10", ticket, seed, width))
+    return configs
+
+
+def fig7(mode: str) -> list[RunConfig]:
+    """Accuracy vs model size: Kaiming-uniform vs signed-constant weights, dense and frozen
+    sources of Conv6 over widths."""
+    widths = (0.5, 1.0, 2.0) if mode == "full" else (0.5,)
+    freezes = (0.0, 0.6)
+    configs = []
+    for seed in _seeds(mode):
+        for width in widths:
+            for weights in ("kaiming_uniform", "signed_constant"):
+                for f in freezes:
+                    ticket = TicketConfig(sparsity=0.7, freeze=f, weights=weights)
+                    configs.append(make_config(mode, "conv6", "cifar10", ticket, seed, width))
+    return configs
+
+
+def table1(mode: str) -> list[RunConfig]:
+    """Weight training vs SLT dense / sparse / frozen, for Conv6, ResNet-18 and the GIN."""
+    sparsity, freeze = 0.7, 0.6
+    configs = []
+    for seed in _seeds(mode):
+        for model, dataset in _model_datasets(mode):
+            configs.append(make_config(mode, model, dataset, None, seed))
+            for ticket in _sources(sparsity, freeze).values():
+                configs.append(make_config(mode, model, dataset, ticket, seed))
+    return configs
+
+
+SWEEPS: dict[str, Callable[[str], list[RunConfig]]] = {
+    "fig4": fig4,
+    "fig5": fig5,
+    "fig6": fig6,
+    "fig7": fig7,
+    "table1": table1,
+}
+
+
+def sweep_configs(name: str, mode: str) -> list[RunConfig]:
+    """The configs of a named sweep in a mode."""
+    check_choice("sweep", name, tuple(SWEEPS))
+    check_choice("mode", mode, ("quick", "full"))
+    return SWEEPS[name](mode)
+
+
+def sweep_dir(out: str | os.PathLike[str], name: str, mode: str) -> Path:
+    """Records of a sweep live in ``OUT/<name>/<mode>/``."""
+    return Path(out) / name / mode
+
+
+def pending(configs: Iterable[RunConfig], out: Path) -> list[RunConfig]:
+    """Configs without a finished record (a hash collision with another config is refused)."""
+    return [c for c in configs if find_record(out, c.to_dict(), c.run_id) is None]
+
+
+def run_job(config: dict[str, Any], out: str, data_dir: str | None, threads: int | None) -> str:
+    """One sweep job (what submitit pickles and runs): returns the record path."""
+    import torch
+
+    from .train import run
+
+    if threads:
+        torch.set_num_threads(threads)
+    config_ = RunConfig.from_dict(config)
+    run(config_, out, data_dir, progress=False)
+    return str(record_path(out, config_.run_id))
+
+
+def estimate_seconds(configs: list[RunConfig]) -> float:
+    """Rough time of the sweep on this machine, from timing a few training steps of each model."""
+    from .timing import seconds_per_epoch
+
+    per_epoch: dict[tuple[str, str, float, int], float] = {}
+    total = 0.0
+    for c in configs:
+        key = (c.model, c.dataset, c.width, c.train_subset or 0)
+        if key not in per_epoch:
+            per_epoch[key] = seconds_per_epoch(c)
+        total += per_epoch[key] * c.epochs
+    return total
+
+
+def run_sweep(
+    name: str,
+    mode: str,
+    out: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str] | None = None,
+    executor: str = "local",
+    max_parallel: int = 1,
+    slurm: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Run every missing config of a sweep; returns the record paths of the whole sweep."""
+    import submitit
+    import torch
+
+    check_choice("executor", executor, EXECUTORS)
+    if max_parallel < 1:
+        raise ConfigError(f"max-parallel must be at least 1, got {max_parallel}.")
+    configs = sweep_configs(name, mode)
+    folder = prepare_out_dir(sweep_dir(out, name, mode))
+    todo = pending(configs, folder)
+    if mode == "full" and todo and not torch.cuda.is_available() and executor != "slurm":
+        hours = estimate_seconds(todo) / 3600
+        warnings.warn(
+            f"running the full {name} sweep ({len(todo)} runs) without a GPU will take about {hours:,.0f} hours "
+            "on this machine; use a GPU or --mode quick.",
+            stacklevel=2,
+        )
+    if todo:
+        ex = submitit.AutoExecutor(folder=folder / "submitit", cluster=executor)
+        if executor == "slurm":
+            ex.update_parameters(slurm_array_parallelism=max_parallel, **(slurm or {}))
+        threads = max(1, (os.cpu_count() or 1) // max_parallel) if executor == "local" else None
+        _execute(ex, todo, str(folder), None if data_dir is None else str(data_dir), threads, executor, max_parallel)
+    return [record_path(folder, c.run_id) for c in configs]
+
+
+def _execute(
+    ex: Any,
+    todo: list[RunConfig],
+    out: str,
+    data_dir: str | None,
+    threads: int | None,
+    executor: str,
+    max_parallel: int,
+) -> None:
+    """Submit the jobs (at most ``max_parallel`` at once locally) and wait for all of them."""
+    args = [(c.to_dict(), out, data_dir, threads) for c in todo]
+    bar = tqdm(total=len(todo), desc="sweep", unit="run")
+    failures: list[str] = []
+
+    def collect(job: Any, config: RunConfig) -> None:
+        try:
+            job.result()
+        except Exception as err:  # a failed run must not stop the others
+            reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+            failures.append(f"{config.run_id} ({config.model}, {config.dataset}): {reason}")
+        bar.update()
+
+    if executor == "slurm":
+        jobs = ex.map_array(run_job, *zip(*args, strict=True))
+        for job, config in zip(jobs, todo, strict=True):
+            collect(job, config)
+    else:
+        running: list[tuple[Any, RunConfig]] = []
+        queue = list(zip(args, todo, strict=True))
+        while queue or running:
+            while queue and len(running) < max_parallel:
+                job_args, config = queue.pop(0)
+                running.append((ex.submit(run_job, *job_args), config))
+            done = [(j, c) for j, c in running if j.done()]
+            for job, config in done:
+                collect(job, config)
+                running.remove((job, config))
+            if not done:
+                time.sleep(0.5)
+    bar.close()
+    if failures:
+        raise RunError(
+            f"{len(failures)} of {len(todo)} runs failed, the first {failures[0]}; fix that and run the sweep again "
+            "(finished runs are kept)."
+        )
