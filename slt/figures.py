@@ -78,8 +78,10 @@ def fig4(df: pd.DataFrame) -> plt.Figure:
         errorbar="sd",
         height=3.2,
     )
-    grid.set_axis_labels("position of the sparsity in [p, 1 - r] (0 = p, 1 = 1 - r)", "test accuracy (%)")
+    grid.set_axis_labels("position of k in [p, 1 − r]", "test accuracy (%)")
     grid.set_titles("{col_name}")
+    for ax, rule in zip(grid.axes.flat, grid.col_names, strict=True):
+        ax.set_title(rule.upper())
     return grid.figure
 
 
@@ -182,8 +184,32 @@ def save_figure(name: str, records: str | os.PathLike[str], out_dir: str | os.Pa
         table1(df).to_csv(path, index=False)
         return path
     fig = FIGURES[name](df)
-    fig.suptitle(provenance(df), fontsize="x-small", y=0.01, va="bottom")
+    fig.suptitle(provenance(df), fontsize="x-small", y=1.02)
     path = out / f"{name}.png"
-    fig.savefig(path, dpi=150)
+    fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def full_results(name: str, results_dir: str | os.PathLike[str] = "results") -> tuple[pd.DataFrame | None, str]:
+    """The committed full-mode records of a sweep, and a sentence saying how complete they are.
+
+    Returns ``(None, sentence)`` when no record exists yet, so a page can say so
+    instead of drawing anything.
+    """
+    from .sweeps import sweep_dir, sweep_status
+
+    done, missing = sweep_status(name, "full", results_dir)
+    folder = sweep_dir(results_dir, name, "full")
+    if not done:
+        return None, (
+            f"No full-run records of `{name}` exist yet in `{folder}/`: this figure has not been reproduced. "
+            f"Run `slt reproduce {name}` on a GPU (or `papermill` this chapter with `-p mode full`) to make them."
+        )
+    df = pd.concat([load(p) for p in done], ignore_index=True)
+    if missing:
+        return df, (
+            f"{len(done)} of {len(done) + len(missing)} full runs of `{name}` are recorded; "
+            f"{len(missing)} are missing and not drawn (run `slt sweep {name} --mode full` to complete them)."
+        )
+    return df, f"All {len(done)} full runs of `{name}` are recorded. {provenance(df)}"

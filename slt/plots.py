@@ -22,6 +22,5 @@ def use_style() -> None:
             "savefig.facecolor": "white",
             "savefig.transparent": False,
             "figure.dpi": 110,
-            "figure.constrained_layout.use": True,
         }
     )

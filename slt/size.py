@@ -9,6 +9,7 @@ frozen one (1 - p - r) N. Megabytes here are 10^6 bytes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 BITS_PER_TRAINED_WEIGHT = 32
@@ -37,3 +38,15 @@ def size_record(num_weights: int, num_searchable: int | None) -> dict[str, float
     """The size fields of a results record; ``num_searchable=None`` means weight training."""
     size = weight_training_size(num_weights) if num_searchable is None else ticket_size(num_searchable)
     return {"num_weights": num_weights, "model_bits": size.bits, "model_mb": size.megabytes}
+
+
+def log10_search_space(num_searchable: int, num_selected: int) -> float:
+    """log10 of the number of supermasks a search chooses from: C(searchable, selected).
+
+    Frozen entries are decided before the search, so only the searchable ones
+    count; computed with log-gamma because the binomial itself has millions of digits.
+    """
+    if not 0 <= num_selected <= num_searchable:
+        raise ValueError(f"cannot select {num_selected} of {num_searchable} searchable weights")
+    n, k = num_searchable, num_selected
+    return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(10)

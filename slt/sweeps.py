@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from tqdm.auto import tqdm
 
 from .config import RunConfig, TicketConfig, check_choice
@@ -279,3 +280,17 @@ def _execute(
             f"{len(failures)} of {len(todo)} runs failed, the first {failures[0]}; fix that and run the sweep again "
             "(finished runs are kept)."
         )
+
+
+def sweep_status(name: str, mode: str, out: str | os.PathLike[str]) -> tuple[list[Path], list[RunConfig]]:
+    """The finished record files of a sweep and the configs still missing one."""
+    folder = sweep_dir(out, name, mode)
+    configs = sweep_configs(name, mode)
+    done = [record_path(folder, c.run_id) for c in configs if record_path(folder, c.run_id).exists()]
+    return done, [c for c in configs if not record_path(folder, c.run_id).exists()]
+
+
+def grid_table(name: str, mode: str) -> pd.DataFrame:
+    """The settings of a sweep, one row per run (seeds included), config fields flattened."""
+    rows = [pd.json_normalize(c.to_dict(), sep=".").iloc[0].to_dict() for c in sweep_configs(name, mode)]
+    return pd.DataFrame(rows).drop(columns=["ticket"], errors="ignore")
