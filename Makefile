@@ -4,13 +4,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test book lint clean
+.PHONY: install test book clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,book]"
 	touch $(INSTALLED)
+
+## install: the virtual environment with the package and its tools
+install: $(INSTALLED)
 
 ## test: lint, format check and the test suite
 test: $(INSTALLED)
@@ -20,7 +23,7 @@ test: $(INSTALLED)
 
 ## book: execute every chapter in quick mode and build the HTML book into _build/html
 book: $(INSTALLED)
-	$(BIN)/python -m slt.book
+	$(BIN)/python tools/build_book.py
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache

@@ -109,7 +109,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_sweep(args: argparse.Namespace) -> None:
     from .sweeps import run_sweep
 
-    records = run_sweep(args.name, args.mode, args.out, args.data_dir, args.executor, args.max_parallel)
+    records = run_sweep(
+        args.name, args.mode, args.out, args.data_dir, args.executor, args.max_parallel, _slurm_options(args.slurm)
+    )
     done = sum(p.exists() for p in records)
     print(f"{args.name} ({args.mode}): {done} of {len(records)} records in {records[0].parent}")
 
@@ -118,9 +120,24 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
     from .figures import save_figure
     from .sweeps import run_sweep
 
-    records = run_sweep(args.name, "full", args.out, args.data_dir, args.executor, args.max_parallel)
+    records = run_sweep(
+        args.name, "full", args.out, args.data_dir, args.executor, args.max_parallel, _slurm_options(args.slurm)
+    )
     path = save_figure(args.name, records[0].parent, args.figure_dir)
     print(f"{args.name}: {len(records)} records in {records[0].parent}; figure {path}")
+
+
+def _slurm_options(pairs: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs as submitit SLURM parameters (numbers become numbers)."""
+    from .errors import ConfigError
+
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--slurm expects KEY=VALUE (e.g. slurm_partition=gpu), got {pair!r}.")
+        options[key] = int(value) if value.isdigit() else value
+    return options
 
 
 def _add_sweep_arguments(p: argparse.ArgumentParser) -> None:
@@ -131,6 +148,13 @@ def _add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-parallel", type=int, default=1, help="runs at once (they may share one GPU)")
     p.add_argument("--data-dir", help="data directory (default: $SLT_DATA_DIR or ./data)")
     p.add_argument("--out", default="results", help="records go to OUT/<name>/<mode>/")
+    p.add_argument(
+        "--slurm",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a submitit SLURM parameter, e.g. slurm_partition=gpu gpus_per_node=1 timeout_min=240 (repeatable)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -228,9 +228,12 @@ def run_sweep(
         )
     if todo:
         ex = submitit.AutoExecutor(folder=folder / "submitit", cluster=executor)
+        threads: int | None = None
         if executor == "slurm":
-            ex.update_parameters(slurm_array_parallelism=max_parallel, **(slurm or {}))
-        threads = max(1, (os.cpu_count() or 1) // max_parallel) if executor == "local" else None
+            ex.update_parameters(**({"slurm_array_parallelism": max_parallel} | (slurm or {})))
+            threads = (slurm or {}).get("cpus_per_task")  # nodes that do not bind CPUs would be oversubscribed
+        elif executor == "local":
+            threads = max(1, (os.cpu_count() or 1) // max_parallel)
         _execute(ex, todo, str(folder), None if data_dir is None else str(data_dir), threads, executor, max_parallel)
     return [record_path(folder, c.run_id) for c in configs]
 
