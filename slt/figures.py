@@ -106,67 +106,60 @@ def fig5(df: pd.DataFrame) -> plt.Figure:
     return grid.figure
 
 
+def _against_log_axis(df: pd.DataFrame, x: str, xlabel: str, hue: str, style: str) -> plt.Figure:
+    """Test accuracy against a quantity spanning several orders of magnitude (mean ± sd over seeds)."""
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    sns.lineplot(data=df, x=x, y="test accuracy (%)", hue=hue, style=style, markers=True, errorbar="sd", ax=ax)
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.legend(fontsize="small")
+    return fig
+
+
 def fig6(df: pd.DataFrame) -> plt.Figure:
     """Accuracy against search-space size (searchable weights) over widths, by source."""
     df = with_derived_columns(df)
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    sns.lineplot(
-        data=df,
-        x="num_searchable",
-        y="test accuracy (%)",
-        hue="source",
-        style="source",
-        markers=True,
-        errorbar="sd",
-        ax=ax,
-    )
-    ax.set_xscale("log")
-    ax.set_xlabel("search space (searchable weights, log scale)")
-    return fig
+    return _against_log_axis(df, "num_searchable", "search space (searchable weights, log scale)", "source", "source")
 
 
 def fig7(df: pd.DataFrame) -> plt.Figure:
     """Accuracy against stored model size, Kaiming-uniform vs signed-constant weights."""
     df = with_derived_columns(df)
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    sns.lineplot(
-        data=df,
-        x="model_mb",
-        y="test accuracy (%)",
-        hue="ticket.weights",
-        style="source",
-        markers=True,
-        errorbar="sd",
-        ax=ax,
-    )
-    ax.set_xscale("log")
-    ax.set_xlabel("model size (MB, log scale)")
-    ax.legend(title=None, fontsize="small")
-    return fig
+    names = {"kaiming_uniform": "Kaiming uniform", "signed_constant": "signed constant"}
+    df["weights"] = df["ticket.weights"].map(names)
+    return _against_log_axis(df, "model_mb", "model size (MB, log scale)", "weights", "source")
+
+
+def _mean_std(mean: float, std: float, seeds: int) -> str:
+    return f"{mean:.2f}" if seeds < 2 else f"{mean:.2f} ± {std:.2f}"
 
 
 def table1(df: pd.DataFrame) -> pd.DataFrame:
     """Accuracy (mean ± std over seeds), search space and model size per network and method."""
     df = with_derived_columns(df)
-    searched = df["num_searchable"].fillna(0)
-    df["search space"] = searched.astype(int)
+    df["source"] = pd.Categorical(df["source"], categories=SOURCES, ordered=True)
     rows = (
-        df.groupby(["network", "source"], sort=False)
+        df.groupby(["network", "source"], observed=True)
         .agg(
-            accuracy_mean=("test accuracy (%)", "mean"),
-            accuracy_std=("test accuracy (%)", "std"),
+            mean=("test accuracy (%)", "mean"),
+            std=("test accuracy (%)", "std"),
             seeds=("seed", "nunique"),
-            search_space=("search space", "first"),
+            searchable=("num_searchable", "first"),
             model_mb=("model_mb", "first"),
         )
         .reset_index()
     )
-    rows["accuracy (%)"] = rows.apply(
-        lambda r: f"{r.accuracy_mean:.2f} ± {0 if pd.isna(r.accuracy_std) else r.accuracy_std:.2f}", axis=1
-    )
-    rows.loc[rows["source"] == "weight training", "search_space"] = 0
-    return rows[["network", "source", "accuracy (%)", "seeds", "search_space", "model_mb"]].rename(
-        columns={"search_space": "search space (weights)", "model_mb": "model size (MB)"}
+    return pd.DataFrame(
+        {
+            "network": rows["network"],
+            "method": rows["source"].astype(str),
+            "accuracy (%)": [_mean_std(r.mean, r.std, r.seeds) for r in rows.itertuples()],
+            "seeds": rows["seeds"],
+            "search space (weights)": [
+                "—" if pd.isna(n) else f"{int(n):,}" for n in rows["searchable"]
+            ],  # weight training searches nothing
+            "model size (MB)": rows["model_mb"].round(4),
+        }
     )
 
 

@@ -18,6 +18,7 @@ import hashlib
 
 import torch
 
+#: Version of the seeding scheme and of how tensors are drawn from it; tickets record it.
 GENERATOR_VERSION = 1
 
 PURPOSES = ("weight", "score", "freeze", "data")

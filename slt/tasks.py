@@ -35,6 +35,8 @@ def epoch_generator(config: RunConfig, epoch: int) -> torch.Generator:
 
 
 class Task(Protocol):
+    """What the trainer needs of a data set: one epoch of training, and accuracies per split."""
+
     input_shape: tuple[int, ...]
     num_classes: int
     variant: str
@@ -47,7 +49,7 @@ class Task(Protocol):
 
 
 class ImageTask:
-    """Mini-batch image classification over :class:`DataSplits` held on one device."""
+    """Mini-batch image classification over :class:`~slt.data.DataSplits` held on one device."""
 
     def __init__(self, data: DataSplits, config: RunConfig, progress: bool) -> None:
         self.data, self.config, self.progress = data, config, progress

@@ -15,6 +15,7 @@ import torch
 from slt.cli import main
 from slt.config import RunConfig, TicketConfig
 from slt.errors import ConfigError
+from slt.figures import fig5, full_results
 from slt.results import load, record_path
 from slt.sweeps import SWEEPS, make_config, pending, run_sweep, sweep_configs, sweep_dir
 from slt.train import run
@@ -77,6 +78,9 @@ def test_the_quick_fig5_sweep_runs_every_config_and_then_nothing(tmp_path):
     assert sorted((sweep_dir(tmp_path, "fig5", "quick") / "submitit").iterdir()) == jobs
     df = load(sweep_dir(tmp_path, "fig5", "quick"))
     assert set(df["model"]) == {"conv6", "resnet18", "gin"}
+    figure = fig5(df)
+    assert sorted(ax.get_title() for ax in figure.axes) == ["conv6 / cifar10", "gin / cora", "resnet18 / cifar10"]
+    assert figure.axes[0].get_xlabel() == "freezing ratio p + r"
     variant = (data / "cifar-10-batches-py" / "VARIANT").read_text().strip()
     assert set(df.loc[df["dataset"] == "cifar10", "data_variant"]) == {f"copy: {variant}"}
 
@@ -131,3 +135,9 @@ def test_a_run_killed_mid_training_resumes_to_the_same_record(tmp_path):
         {k: v for k, v in h.items() if k not in strip} for h in rb["history"]
     ]
     assert (ra["test_acc"], ra["best_epoch"]) == (rb["test_acc"], rb["best_epoch"])
+
+
+def test_a_figure_without_full_records_says_so_instead_of_drawing(tmp_path):
+    df, sentence = full_results("fig5", tmp_path)
+    assert df is None
+    assert "No full-run records of `fig5` exist yet" in sentence and "slt reproduce fig5" in sentence
