@@ -1,0 +1,134 @@
+"""Random subset sum with frozen variables: some pruned for good, some locked in.
+
+In a frozen network (Otsuka et al., 2024) a random fraction ``p`` of the weights
+is pruned before the search (never usable) and a fraction ``r`` is locked (always
+part of the ticket). For one subset-sum problem this means: a pruned value is
+simply gone, and a locked value is always added, so the achievable sums are
+
+    L + (subset sums of the free values),   L = sum of the locked values.
+
+Approximating a target t is therefore ordinary subset sum on the free values
+with the *shifted* target t - L. Only the ``1 - p - r`` free fraction does any
+work, which is why the width needed grows like 1 / (1 - p - r); the shift costs
+a little more on top, because t - L sits away from the centre of the free sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError
+from .subset_sum import MAX_ENUMERATE, continuum_worst_error, grid_errors
+
+FREE, PRUNED, LOCKED = 0, 1, 2
+
+
+def _check_rates(p: float, r: float) -> None:
+    if not (p >= 0.0 and r >= 0.0 and p + r < 1.0):
+        raise ConfigError(f"p={p}, r={r} leave no free variables: use p, r >= 0 with p + r < 1.")
+
+
+def draw_roles(rng: np.random.Generator, n: int, p: float, r: float) -> np.ndarray:
+    """Each of n variables independently pruned (prob. p), locked (prob. r) or free (int8 codes)."""
+    _check_rates(p, r)
+    u = rng.random(n)
+    return np.where(u < p, PRUNED, np.where(u < p + r, LOCKED, FREE)).astype(np.int8)
+
+
+def split_roles(values: np.ndarray, roles: np.ndarray) -> tuple[np.ndarray, float]:
+    """The free values and the locked sum L (the amount every target is shifted by)."""
+    values = np.asarray(values, dtype=np.float64)
+    roles = np.asarray(roles)
+    if values.shape != roles.shape:
+        raise ConfigError("values and roles must have the same shape: pass one role per value.")
+    return values[roles == FREE], float(values[roles == LOCKED].sum())
+
+
+def frozen_grid_errors(
+    values: np.ndarray, roles: np.ndarray, num_targets: int = 2001, low: float = -1.0, high: float = 1.0
+) -> np.ndarray:
+    """Exact error at each grid target t_j: the free subsets approximate t_j - L."""
+    free, locked = split_roles(values, roles)
+    return grid_errors(free, num_targets, low - locked, high - locked)
+
+
+def frozen_prefix_errors(
+    values: np.ndarray, roles: np.ndarray, low: float = -1.0, high: float = 1.0, max_free: int = MAX_ENUMERATE
+) -> np.ndarray:
+    """Continuum worst error over [low, high] of the first n variables, n = 0 .. len(values).
+
+    Unlike plain subset sum this is *not* monotone in n: a locked variable moves
+    every achievable sum. Entries after the free count exceeds ``max_free`` are
+    NaN (too many sums to enumerate); they count as failures downstream.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    roles = np.asarray(roles)
+    if max_free > MAX_ENUMERATE:
+        raise ConfigError(f"max_free={max_free} exceeds {MAX_ENUMERATE}: the continuum error enumerates 2^free sums.")
+    out = np.full(values.size + 1, np.nan)
+    sums, locked, n_free = np.zeros(1), 0.0, 0
+    out[0] = continuum_worst_error(sums, low, high)
+    for i, (v, role) in enumerate(zip(values, roles, strict=True)):
+        if role == LOCKED:
+            locked += v
+        elif role == FREE:
+            n_free += 1
+            if n_free > max_free:
+                break
+            sums = np.sort(np.concatenate([sums, sums + v]), kind="stable")
+        out[i + 1] = continuum_worst_error(sums, low - locked, high - locked)
+    return out
+
+
+def frozen_errors_by_width(
+    p: float, r: float, n_max: int, draws: int, *, seed: int = 0, max_free: int = 20, progress: bool = True
+) -> np.ndarray:
+    """Continuum worst errors (draws, n_max + 1) for U[-1, 1] values with random roles.
+
+    Every (p, r) uses the same values for a given seed (only the roles differ),
+    so the comparison between cells is paired.
+    """
+    _check_rates(p, r)
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(-1.0, 1.0, (draws, n_max))
+    role_rng = np.random.default_rng([seed, 1])
+    out = np.empty((draws, n_max + 1))
+    for d in tqdm(range(draws), desc=f"frozen p={p:g} r={r:g}", disable=not progress):
+        out[d] = frozen_prefix_errors(values[d], draw_roles(role_rng, n_max, p, r), max_free=max_free)
+    return out
+
+
+def width_needed_map(
+    ps: Sequence[float],
+    rs: Sequence[float],
+    eps: float,
+    free_needed: int,
+    draws: int,
+    *,
+    seed: int = 0,
+    level: float = 0.5,
+    progress: bool = True,
+) -> np.ndarray:
+    """Smallest n with P(worst error <= eps) >= level, for each (p, r) cell (NaN where p + r >= 1).
+
+    ``free_needed`` sizes the search: each cell looks up to n_max = 3 *
+    free_needed / (1 - p - r) variables, three times the lemma's scaling of a
+    width that needs ``free_needed`` free variables.
+    """
+    out = np.full((len(ps), len(rs)), np.nan)
+    cells = [(i, j) for i, p in enumerate(ps) for j, r in enumerate(rs) if p + r < 1.0]
+    for i, j in tqdm(cells, desc="frozen (p, r) cells", disable=not progress):
+        p, r = ps[i], rs[j]
+        n_max = int(np.ceil(3 * free_needed / (1.0 - p - r)))
+        errors = frozen_errors_by_width(p, r, n_max, draws, seed=seed, progress=False)
+        ok = np.mean(errors <= eps, axis=0) >= level  # NaN compares False: counted as failure
+        out[i, j] = float(np.argmax(ok)) if ok.any() else np.nan
+    return out
+
+
+def lemma_scaling(n0: float, p: np.ndarray | float, r: np.ndarray | float) -> np.ndarray:
+    """The frozen lemmas' prediction n0 / (1 - p - r) from the unfrozen width n0."""
+    return n0 / (1.0 - np.asarray(p, dtype=np.float64) - np.asarray(r, dtype=np.float64))
