@@ -79,7 +79,8 @@ def top_k_mask(keys: torch.Tensor, k: int) -> torch.Tensor:
     above = keys > threshold
     tied = keys == threshold
     room = k - above.sum()
-    return above | (tied & (torch.cumsum(tied, 0) <= room))
+    counts = torch.cumsum(tied, 0, dtype=torch.int32 if n < 2**31 else torch.int64)
+    return above | (tied & (counts <= room))
 
 
 class StraightThroughMask(torch.autograd.Function):
@@ -152,6 +153,8 @@ class TicketSearch:
         self._masks: list[tuple[torch.Tensor, torch.Tensor]] = []
         for index, layer in enumerate(self.layers):
             self._attach(layer, index)
+        # Looked up once: _state_key runs in every layer's forward.
+        self._supermasks = [layer.supermask for layer in self.layers]
 
     def _attach(self, layer: SearchedLayer, index: int) -> None:
         cfg, name, module = self.config, f"{layer.name}.weight", layer.module
@@ -169,9 +172,9 @@ class TicketSearch:
 
     def _state_key(self) -> tuple[int, ...]:
         key: list[int] = []
-        for layer in self.layers:
-            sm = layer.supermask
-            key += [sm.scores._version, sm.scores.data_ptr(), sm.frozen._version, sm.frozen.data_ptr()]
+        for sm in self._supermasks:
+            scores, frozen = sm._parameters["scores"], sm._buffers["frozen"]
+            key += (scores._version, scores.data_ptr(), frozen._version, frozen.data_ptr())
         return tuple(key)
 
     def layer_mask(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -184,23 +187,29 @@ class TicketSearch:
 
     @torch.no_grad()
     def refresh(self) -> None:
-        """Recompute every layer's mask from the current scores."""
-        keys = []
-        for layer in self.layers:
-            sm = layer.supermask
-            neg_inf = torch.tensor(float("-inf"), device=sm.scores.device, dtype=sm.scores.dtype)
-            keys.append(torch.where(sm.frozen == SEARCHABLE, sm.scores.abs(), neg_inf).flatten())
+        """Recompute every layer's mask from the current scores.
+
+        Works on all layers concatenated, so it launches the same few kernels whatever the number
+        of layers, and nothing in it waits for the device (the fill value is a Python scalar: a
+        ``torch.tensor(..., device=...)`` would be a blocking host-to-device copy).
+        """
+        supermasks = self._supermasks
+        sizes = [layer.counts.size for layer in self.layers]
+        frozen = torch.cat([sm.frozen.flatten() for sm in supermasks])
+        searchable = frozen == SEARCHABLE
+        scores = torch.cat([sm.scores.flatten() for sm in supermasks])
+        keys = torch.where(searchable, scores.abs(), float("-inf"))
         if self.config.scope == "global":
-            total = sum(layer.counts.selected for layer in self.layers)
-            selected = top_k_mask(torch.cat(keys), total).split([k.numel() for k in keys])
+            selected = top_k_mask(keys, sum(layer.counts.selected for layer in self.layers))
         else:
-            selected = [top_k_mask(k, layer.counts.selected) for k, layer in zip(keys, self.layers, strict=True)]
-        self._masks = []
-        for layer, sel in zip(self.layers, selected, strict=True):
-            sm = layer.supermask
-            kept = sel.view_as(sm.frozen) | (sm.frozen == LOCKED)
-            dtype = layer.weight.dtype
-            self._masks.append((kept.to(dtype), (sm.frozen == SEARCHABLE).to(dtype)))
+            parts = zip(keys.split(sizes), self.layers, strict=True)
+            selected = torch.cat([top_k_mask(k, layer.counts.selected) for k, layer in parts])
+        kept = selected | (frozen == LOCKED)
+        per_layer = zip(self.layers, supermasks, kept.split(sizes), searchable.split(sizes), strict=True)
+        self._masks = [
+            (k.view_as(sm.frozen).to(layer.weight.dtype), s.view_as(sm.frozen).to(layer.weight.dtype))
+            for layer, sm, k, s in per_layer
+        ]
 
     def masks(self) -> dict[str, torch.Tensor]:
         """The current boolean supermask of every layer (locked and selected entries are True)."""
