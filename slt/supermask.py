@@ -204,7 +204,8 @@ class TicketSearch:
         else:
             parts = zip(keys.split(sizes), self.layers, strict=True)
             selected = torch.cat([top_k_mask(k, layer.counts.selected) for k, layer in parts])
-        kept = selected | (frozen == LOCKED)
+        dtype = self.layers[0].weight.dtype  # converted once; the per-layer .to() below is then a no-op
+        kept, searchable = (selected | (frozen == LOCKED)).to(dtype), searchable.to(dtype)
         per_layer = zip(self.layers, supermasks, kept.split(sizes), searchable.split(sizes), strict=True)
         self._masks = [
             (k.view_as(sm.frozen).to(layer.weight.dtype), s.view_as(sm.frozen).to(layer.weight.dtype))
