@@ -89,7 +89,7 @@ def fit(run_: Run, task: Task, ckpt: Path, progress: bool) -> dict[str, Any]:
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
     state: dict[str, Any] = {"epoch": 0, "history": [], "best": None, "seconds": 0.0}
     if ckpt.exists():
-        state = torch.load(ckpt, map_location=next(model.buffers()).device, weights_only=False)
+        state = torch.load(ckpt, map_location=next(model.parameters()).device, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])

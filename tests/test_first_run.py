@@ -59,3 +59,12 @@ def test_a_finished_run_is_not_run_again(tmp_path, fashion_mnist_dir):
     first = run(config, tmp_path, fashion_mnist_dir, progress=False)
     again = run(config, tmp_path, fashion_mnist_dir, progress=False)
     assert again == first
+
+
+def test_weight_training_resumes_from_its_checkpoint(tmp_path, fashion_mnist_dir):
+    # A bias-free MLP has parameters but no buffers: resuming must not depend on buffers.
+    config = RunConfig(ticket=None, epochs=1, train_subset=2000)
+    first = run(config, tmp_path, fashion_mnist_dir, progress=False)
+    (tmp_path / f"{first['run_id']}.json").unlink()  # as if killed after the last checkpoint
+    again = run(config, tmp_path, fashion_mnist_dir, progress=False)
+    assert again["history"] == first["history"] and again["test_acc"] == first["test_acc"]
