@@ -231,7 +231,10 @@ def test_search_finds_tickets(site, browser):
     from selenium.webdriver.common.by import By
 
     browser.get(f"{site}/search.html?q=ticket")
-    wait_until(browser, "return document.querySelectorAll('#search-results ul.search li').length > 0", timeout=30)
+    # Sphinx appends results one by one on a timer and writes the summary line only after the last:
+    # reading the list before that sees a partial list (CI once saw only the first result).
+    finished = "return document.querySelector('#search-results p.search-summary')?.innerText.length > 0"
+    wait_until(browser, finished, timeout=60)
     results = browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")
     targets = {a.get_attribute("href").split("#")[0].removeprefix(site + "/") for a in results}
     assert any(t.startswith("notebooks/") for t in targets), f"search for 'ticket' found no chapter: {sorted(targets)}"
