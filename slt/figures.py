@@ -49,6 +49,16 @@ def with_derived_columns(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def search_space_position(df: pd.DataFrame) -> pd.Series:
+    """Where each run's sparsity lies in its searchable range [p, 1 − r]: 0 at p, 1 at 1 − r, 0.5 at the centre."""
+    return (df["sparsity"] - df["ticket.prune"]) / (1 - df["freezing ratio"])
+
+
+def prune_lock_split(df: pd.DataFrame) -> pd.Series:
+    """How each run's freezing ratio is shared between pruning and locking, as the label "p : r" (shares of it)."""
+    return (df["ticket.prune"] / df["freezing ratio"]).map(lambda s: f"{s:.2f} : {1 - s:.2f}")
+
+
 def provenance(df: pd.DataFrame) -> str:
     """One sentence on what the numbers rest on, for captions."""
     seeds = sorted(df["seed"].unique())
@@ -64,9 +74,8 @@ def provenance(df: pd.DataFrame) -> str:
 def fig4(df: pd.DataFrame) -> plt.Figure:
     """Accuracy across each prune:lock split's search space: is the best sparsity at its centre?"""
     df = with_derived_columns(df)
-    f = df["freezing ratio"]
-    df["position in search space"] = (df["sparsity"] - df["ticket.prune"]) / (1 - f)
-    df["prune : lock"] = (df["ticket.prune"] / f).map(lambda s: f"{s:.2f} : {1 - s:.2f}")
+    df["position in search space"] = search_space_position(df)
+    df["prune : lock"] = prune_lock_split(df)
     grid = sns.relplot(
         data=df,
         x="position in search space",

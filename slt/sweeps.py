@@ -1,7 +1,7 @@
 """Named grids, one per result of the frozen-network paper, and how to run them.
 
 Each sweep turns a mode (``quick`` or ``full``) into a list of
-:class:`RunConfig`. Records are named by the hash of their config, so running
+:class:`~slt.config.RunConfig`. Records are named by the hash of their config, so running
 a sweep again starts only what is missing, and a sweep that was stopped
 resumes where it stopped (each run resumes from its own last checkpoint).
 

@@ -123,7 +123,9 @@ class GraphTask:
     """Full-graph node classification: one optimizer step per epoch."""
 
     def __init__(self, graph: Data, config: RunConfig) -> None:
-        from torch_geometric.utils import to_undirected
+        from ._pyg import import_torch_geometric
+
+        to_undirected = import_torch_geometric().utils.to_undirected
 
         self.graph, self.config = graph, config
         self.edge_index = to_undirected(graph.edge_index, num_nodes=graph.num_nodes)

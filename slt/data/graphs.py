@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from .._pyg import import_torch_geometric
 from ..errors import ConfigError, DataError
 from .base import resolve_data_dir
 
@@ -49,7 +50,7 @@ def load_planetoid(name: str, data_dir: str | os.PathLike[str] | None = None) ->
     key = name.lower()
     if key not in PLANETOID_NAMES:
         raise ConfigError(f"unknown Planetoid data set {name!r}: choose one of {', '.join(PLANETOID_NAMES)}.")
-    from torch_geometric.datasets import Planetoid
+    Planetoid = import_torch_geometric().datasets.Planetoid
 
     title = PLANETOID_NAMES[key]
     root = resolve_data_dir(data_dir) / "Planetoid"
@@ -73,6 +74,7 @@ def load_planetoid(name: str, data_dir: str | os.PathLike[str] | None = None) ->
 
 def _arxiv_release_file() -> str:
     """The marker ogb expects in a current copy; without it ogb stops to ask on stdin."""
+    import_torch_geometric()  # ogb imports it: first quietly
     import ogb.nodeproppred
     import pandas as pd
 
@@ -86,6 +88,7 @@ def load_ogbn_arxiv(data_dir: str | os.PathLike[str] | None = None) -> Data:
     ogb downloads the data when its raw files are missing. The edges stay as
     released (directed citations); labels are flattened from (N, 1) to (N,).
     """
+    import_torch_geometric()  # ogb imports it: first quietly
     from ogb.nodeproppred import PygNodePropPredDataset
     from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
     from torch_geometric.data.storage import GlobalStorage

@@ -13,7 +13,9 @@ from torch import nn
 
 class GIN(nn.Module):
     def __init__(self, in_features: int, num_classes: int, hidden: int, num_layers: int = 4) -> None:
-        from torch_geometric.nn import GINConv
+        from .._pyg import import_torch_geometric
+
+        GINConv = import_torch_geometric().nn.GINConv
 
         super().__init__()
         self.convs = nn.ModuleList()

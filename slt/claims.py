@@ -1,0 +1,272 @@
+"""The frozen-network paper's claims, each checked against our full-run records.
+
+A :class:`Claim` names the sweep whose records it rests on, the chapter that
+draws them, and a rule that turns those records into a measurement (a sentence
+with our numbers) and a verdict: ``holds``, ``partly``, ``does not hold``, or
+``not measured`` while the records it needs do not exist. Every rule is
+written out in the claim's ``rule`` so a reader can disagree with it; accuracies
+are first averaged over seeds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .figures import full_results, prune_lock_split, search_space_position, with_derived_columns
+
+HOLDS, PARTLY, FAILS, NOT_MEASURED = "holds", "partly", "does not hold", "not measured"
+VERDICTS = (HOLDS, PARTLY, FAILS, NOT_MEASURED)
+ACC = "test accuracy (%)"
+
+# Accuracy costs (percentage points) that the words of the freezing claim stand for.
+SMALL_COST_PP = 2.0
+ALMOST_NO_COST_PP = 0.5
+# The freezing ratio used by the paper's Table 1 and Figs. 4 and 6, where the freezing claim is read.
+CLAIM_FREEZE = 0.6
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Our measurement, in one sentence, and the verdict it leads to."""
+
+    measurement: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the paper, where to check it, and how."""
+
+    statement: str
+    sweep: str
+    chapter: str
+    rule: str
+    check: Callable[[pd.DataFrame], Finding]
+
+
+def _seed_means(df: pd.DataFrame, by: list[str]) -> pd.Series:
+    return df.groupby(by, observed=True)[ACC].mean()
+
+
+def best_sparsity_at_centre(df: pd.DataFrame) -> Finding:
+    df = df.assign(position=search_space_position(df).round(3), split=prune_lock_split(df))
+    means = _seed_means(df, ["ticket.layerwise", "split", "position"])
+    best, centred = [], 0
+    for (rule, split), curve in means.groupby(level=[0, 1]):
+        positions = curve.index.get_level_values("position")
+        if len(positions) < 3:
+            continue  # a best position needs at least one on each side to mean anything
+        centre = positions[np.argmin(np.abs(positions - 0.5))]
+        top = curve.idxmax()[2]
+        centred += top == centre
+        best.append(f"{rule.upper()} p : r = {split} → {top:.1f}")
+    if not best:
+        return Finding("No split has three or more sparsities measured.", NOT_MEASURED)
+    verdict = HOLDS if centred == len(best) else PARTLY if 2 * centred >= len(best) else FAILS
+    return Finding(
+        f"Best position in [p, 1 − r] per split: {'; '.join(best)}. At the centre in {centred} of {len(best)}.",
+        verdict,
+    )
+
+
+def epl_beats_erk(df: pd.DataFrame) -> Finding:
+    df = df.assign(position=search_space_position(df).round(3), split=prune_lock_split(df))
+    table = _seed_means(df, ["split", "position", "ticket.layerwise"]).unstack()
+    if not {"epl", "erk"} <= set(table.columns):
+        return Finding("EPL and ERK are not both measured.", NOT_MEASURED)
+    gap = (table["epl"] - table["erk"]).dropna()
+    if gap.empty:
+        return Finding("No setting is measured with both EPL and ERK.", NOT_MEASURED)
+    ahead = int((gap > 0).sum())
+    verdict = HOLDS if gap.mean() > 0 and 4 * ahead >= 3 * len(gap) else PARTLY if gap.mean() > 0 else FAILS
+    return Finding(
+        f"EPL − ERK: {gap.mean():+.2f} pp on average over {len(gap)} matched settings; EPL ahead in {ahead}.",
+        verdict,
+    )
+
+
+def freezing_cost(df: pd.DataFrame) -> Finding:
+    parts, met = [], []
+    limits = {"conv6": SMALL_COST_PP, "resnet18": ALMOST_NO_COST_PP}
+    for model, limit in limits.items():
+        rows = df[(df["model"] == model) & (df["dataset"] == "cifar10")]
+        if rows.empty:
+            continue
+        k = rows["sparsity"].max()
+        curve = _seed_means(rows[np.isclose(rows["sparsity"], k)], ["freezing ratio"])
+        ratios = curve.index.to_numpy()
+        at = ratios[np.isclose(ratios, CLAIM_FREEZE)]
+        if not (np.isclose(ratios, 0.0).any() and at.size):
+            continue
+        cost = curve[ratios[np.isclose(ratios, 0.0)][0]] - curve[at[0]]
+        met.append(cost <= limit)
+        parts.append(
+            f"{model} (k = {k:.1f}): {-cost:+.2f} pp from f = 0 to f = {CLAIM_FREEZE} "
+            f"(claim: a loss of at most {limit} pp)"
+        )
+    if len(parts) < len(limits):
+        return Finding("; ".join(parts) or "Neither Conv6 nor ResNet-18 is measured at f = 0 and 0.6.", NOT_MEASURED)
+    verdict = HOLDS if all(met) else PARTLY if any(met) else FAILS
+    return Finding("; ".join(parts) + ".", verdict)
+
+
+def gaps_at_equal(df: pd.DataFrame, x: str, source: str, reference: str) -> pd.Series:
+    """Accuracy of ``source`` minus that of ``reference`` at the same ``x``, over the points of ``source``.
+
+    The reference curve (seed means) is interpolated linearly in log ``x``; points
+    of ``source`` outside its measured range are left out rather than extrapolated.
+    """
+    ours = _seed_means(df[df["source"] == source], [x])
+    ref = _seed_means(df[df["source"] == reference], [x]).sort_index()
+    if ours.empty or ref.empty:
+        return pd.Series(dtype=float)
+    lo, hi = ref.index.min(), ref.index.max()
+    inside = ours[(ours.index >= lo) & (ours.index <= hi)]
+    level = np.interp(np.log(inside.index.to_numpy(float)), np.log(ref.index.to_numpy(float)), ref.to_numpy())
+    return inside - level
+
+
+def _verdict_from_gaps(gaps: pd.Series) -> str:
+    """Holds when ahead (or level) everywhere compared, partly when ahead on average."""
+    return HOLDS if (gaps >= 0).all() else PARTLY if gaps.mean() >= 0 else FAILS
+
+
+def _describe_gaps(gaps: pd.Series, unit: str) -> str:
+    return ", ".join(f"{g:+.2f} pp at {v:,.4g} {unit}" for v, g in gaps.items())
+
+
+def wider_frozen_matches_dense(df: pd.DataFrame) -> Finding:
+    gaps = gaps_at_equal(df, "num_searchable", "frozen", "dense")
+    if gaps.empty:
+        return Finding("No frozen network has a search space inside the dense networks' range.", NOT_MEASURED)
+    return Finding(
+        f"Frozen − dense at equal search space: {_describe_gaps(gaps, 'searchable weights')}.",
+        _verdict_from_gaps(gaps),
+    )
+
+
+def frozen_best_size_tradeoff(df: pd.DataFrame) -> Finding:
+    parts, gaps = [], []
+    for reference in ("dense", "sparse"):
+        gap = gaps_at_equal(df, "model_mb", "frozen", reference)
+        if not gap.empty:
+            gaps.append(gap)
+            parts.append(f"vs {reference}: {_describe_gaps(gap, 'MB')}")
+    if len(gaps) < 2:
+        return Finding("Frozen networks cannot yet be compared with both dense and sparse ones.", NOT_MEASURED)
+    return Finding(
+        f"Frozen at equal model size, {'; '.join(parts)}.", _verdict_from_gaps(pd.concat(gaps, ignore_index=True))
+    )
+
+
+def signed_constant_margin_shrinks(df: pd.DataFrame) -> Finding:
+    table = _seed_means(df, ["width", "ticket.weights"]).unstack()
+    if not {"signed_constant", "kaiming_uniform"} <= set(table.columns):
+        return Finding("Signed-constant and Kaiming-uniform weights are not both measured.", NOT_MEASURED)
+    margin = (table["signed_constant"] - table["kaiming_uniform"]).dropna().sort_index()
+    if margin.empty:
+        return Finding("No width is measured with both kinds of weights.", NOT_MEASURED)
+    shrinks = len(margin) > 1 and bool((np.diff(margin.to_numpy()) <= 0).all())
+    verdict = HOLDS if (margin > 0).all() and shrinks else PARTLY if margin.mean() > 0 else FAILS
+    widths = ", ".join(f"{m:+.2f} pp at width {w:g}" for w, m in margin.items())
+    return Finding(f"Signed constant − Kaiming uniform: {widths}.", verdict)
+
+
+def frozen_gin_beats_weight_training(df: pd.DataFrame) -> Finding:
+    gin = df[df["model"] == "gin"]
+    table = _seed_means(gin, ["dataset", "source"]).unstack()
+    if table.empty or not {"frozen", "weight training"} <= set(table.columns):
+        return Finding("The GIN has no frozen ticket and weight-training run on the same graph.", NOT_MEASURED)
+    gap = (table["frozen"] - table["weight training"]).dropna()
+    verdict = HOLDS if (gap > 0).any() else FAILS
+    graphs = ", ".join(f"{g:+.2f} pp on {d}" for d, g in gap.items())
+    return Finding(f"Frozen ticket − weight training: {graphs}.", verdict)
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim(
+        "The best ticket of each prune:lock split lies at the centre of its search space.",
+        "fig4",
+        "frozen-positioning",
+        "Holds when, for every split and layer-wise rule, the sparsity with the best accuracy is the one nearest "
+        "the centre of [p, 1 − r]; partly when that is so for at least half of them.",
+        best_sparsity_at_centre,
+    ),
+    Claim(
+        "EPL layer-wise ratios beat ERK.",
+        "fig4",
+        "frozen-positioning",
+        "Holds when EPL is ahead on average over the matched settings and in at least three quarters of them; "
+        "partly when ahead on average only.",
+        epl_beats_erk,
+    ),
+    Claim(
+        "Freezing shrinks the search space at a small accuracy cost for Conv6 and almost none for ResNet-18 "
+        "at high sparsity.",
+        "fig5",
+        "frozen-freezing-ratio",
+        f"At the highest sparsity, the accuracy lost from f = 0 to f = {CLAIM_FREEZE} is at most "
+        f"{SMALL_COST_PP} pp for Conv6 and {ALMOST_NO_COST_PP} pp for ResNet-18: holds when both are, "
+        "partly when one is.",
+        freezing_cost,
+    ),
+    Claim(
+        "At equal search space, a wider frozen network is at least as accurate as a dense one.",
+        "fig6",
+        "frozen-width",
+        "Each frozen width is compared with the dense curve interpolated (in log search space) at the same number "
+        "of searchable weights: holds when never behind, partly when ahead on average.",
+        wider_frozen_matches_dense,
+    ),
+    Claim(
+        "Frozen tickets trade accuracy for model size better than dense and sparse ones.",
+        "fig6",
+        "frozen-width",
+        "Each frozen width is compared with the dense and the sparse curves interpolated (in log model size) at "
+        "the same size in MB: holds when never behind either, partly when ahead on average.",
+        frozen_best_size_tradeoff,
+    ),
+    Claim(
+        "Signed-constant weights beat Kaiming-uniform ones, by a margin that shrinks with width.",
+        "fig7",
+        "frozen-model-size",
+        "Holds when signed constant is ahead at every width and the margin never grows with width; partly when "
+        "it is ahead on average.",
+        signed_constant_margin_shrinks,
+    ),
+    Claim(
+        "On the graph network, a frozen ticket can beat weight training.",
+        "table1",
+        "frozen-graphs",
+        "Holds when the frozen GIN ticket is ahead of weight training on at least one graph.",
+        frozen_gin_beats_weight_training,
+    ),
+)
+
+
+def assess(claim: Claim, results_dir: str | os.PathLike[str] = "results") -> dict[str, str]:
+    """One claim against the committed full-run records of its sweep, as one row of the page's table."""
+    records, status = full_results(claim.sweep, results_dir)
+    if records is None:
+        finding = Finding(f"No full-run records yet: run slt reproduce {claim.sweep} on a GPU.", NOT_MEASURED)
+    else:
+        finding = claim.check(with_derived_columns(records))
+    return {
+        "claim": claim.statement,
+        "measurement": finding.measurement,
+        "verdict": finding.verdict,
+        "sweep": claim.sweep,
+        "chapter": claim.chapter,
+        "records": status,
+        "rule": claim.rule,
+    }
+
+
+def assess_all(results_dir: str | os.PathLike[str] = "results") -> pd.DataFrame:
+    """Every claim of the paper, one row each."""
+    return pd.DataFrame([assess(claim, results_dir) for claim in CLAIMS])

@@ -1,0 +1,151 @@
+"""The verdict rules of slt.claims, on records laid out exactly as a full sweep writes them.
+
+Each test writes one record per config of the real full grid into a temporary
+results folder, with accuracies from a formula whose verdict is known, and
+checks what :func:`slt.claims.assess` concludes. (The numbers are fixtures for
+the rules, never results: the book reads only ``results/``.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import pytest
+
+from slt.claims import CLAIMS, FAILS, HOLDS, NOT_MEASURED, PARTLY, assess, assess_all
+from slt.config import RunConfig
+from slt.models import build_model
+from slt.results import record_path, write_json_atomic
+from slt.size import size_record
+from slt.sweeps import sweep_configs, sweep_dir
+
+CLAIM = {claim.check.__name__: claim for claim in CLAIMS}
+
+
+@cache
+def num_weights(model: str, dataset: str, width: float) -> int:
+    shapes = {"cifar10": ((3, 32, 32), 10), "cora": ((1433,), 7), "citeseer": ((3703,), 6), "ogbn-arxiv": ((128,), 40)}
+    shape, classes = shapes[dataset]
+    return sum(p.numel() for p in build_model(model, shape, classes, width=width).parameters())
+
+
+def freezing_ratio(c: RunConfig) -> float:
+    t = c.ticket
+    return t.freeze if t.freeze is not None else (t.prune or 0.0) + (t.lock or 0.0)
+
+
+def position(c: RunConfig) -> float:
+    """Where the sparsity lies in [p, 1 - r] (fig4 configs give p and r explicitly)."""
+    return (c.ticket.sparsity - c.ticket.prune) / (1 - c.ticket.prune - c.ticket.lock)
+
+
+def write_sweep(results, sweep: str, accuracy: Callable[[RunConfig], float], keep=lambda c: True) -> None:
+    folder = sweep_dir(results, sweep, "full")
+    folder.mkdir(parents=True)
+    for c in filter(keep, sweep_configs(sweep, "full")):
+        weights = num_weights(c.model, c.dataset, c.width)
+        searchable = None if c.ticket is None else round((1 - freezing_ratio(c)) * weights)
+        record = {
+            "run_id": c.run_id,
+            "config": c.to_dict(),
+            "test_acc": accuracy(c) / 100,
+            "num_searchable": searchable,
+            **size_record(weights, searchable),
+            "device": "fixture",
+            "data_variant": "fixture",
+            "git_commit": "fixture",
+        }
+        write_json_atomic(record_path(folder, c.run_id), record)
+
+
+def verdict(results, check: str) -> str:
+    return assess(CLAIM[check], results)["verdict"]
+
+
+def test_without_records_every_claim_is_not_measured_and_names_the_command(tmp_path):
+    table = assess_all(tmp_path)
+    assert list(table["verdict"]) == [NOT_MEASURED] * len(CLAIMS)
+    for row, claim in zip(table.itertuples(), CLAIMS, strict=True):
+        assert f"slt reproduce {claim.sweep}" in row.measurement
+
+
+@pytest.mark.parametrize(
+    ("peak", "epl_bonus", "centre", "epl"),
+    [(0.5, 1.0, HOLDS, HOLDS), (0.1, -1.0, FAILS, FAILS), (0.5, 0.0, HOLDS, FAILS)],
+)
+def test_positioning_claims(tmp_path, peak, epl_bonus, centre, epl):
+    def accuracy(c):
+        return 80 - 20 * (position(c) - peak) ** 2 + (epl_bonus if c.ticket.layerwise == "epl" else 0)
+
+    write_sweep(tmp_path, "fig4", accuracy)
+    assert verdict(tmp_path, "best_sparsity_at_centre") == centre
+    assert verdict(tmp_path, "epl_beats_erk") == epl
+
+
+def test_centre_claim_is_partly_true_when_only_some_splits_peak_there(tmp_path):
+    def accuracy(c):
+        peak = 0.5 if c.ticket.lock > 0.2 else 0.9  # three of the five splits peak at the centre
+        return 80 - 20 * (position(c) - peak) ** 2
+
+    write_sweep(tmp_path, "fig4", accuracy)
+    assert verdict(tmp_path, "best_sparsity_at_centre") == PARTLY
+
+
+@pytest.mark.parametrize(
+    ("conv6_cost", "resnet_cost", "expected"), [(1.0, 0.2, HOLDS), (3.0, 0.2, PARTLY), (3.0, 1.0, FAILS)]
+)
+def test_freezing_cost_claim(tmp_path, conv6_cost, resnet_cost, expected):
+    cost = {"conv6": conv6_cost, "resnet18": resnet_cost, "gin": 5.0}
+
+    def accuracy(c):
+        return 85 - cost[c.model] * freezing_ratio(c) / 0.6
+
+    write_sweep(tmp_path, "fig5", accuracy)
+    assert verdict(tmp_path, "freezing_cost") == expected
+
+
+def test_freezing_cost_claim_waits_for_resnet_records(tmp_path):
+    write_sweep(tmp_path, "fig5", lambda c: 85.0, keep=lambda c: c.model != "resnet18")
+    row = assess(CLAIM["freezing_cost"], tmp_path)
+    assert row["verdict"] == NOT_MEASURED
+    assert "conv6" in row["measurement"]
+    assert "missing" in row["records"]
+
+
+@pytest.mark.parametrize(("frozen_bonus", "expected"), [(1.0, HOLDS), (-1.0, FAILS)])
+def test_width_claims(tmp_path, frozen_bonus, expected):
+    def accuracy(c):
+        # accuracy grows with the search space for every source; frozen sits above or below that curve
+        searchable = (1 - freezing_ratio(c)) * c.width**2
+        return 70 + 5 * searchable + (frozen_bonus if c.ticket.freeze else 0)
+
+    write_sweep(tmp_path, "fig6", accuracy)
+    assert verdict(tmp_path, "wider_frozen_matches_dense") == expected
+    assert verdict(tmp_path, "frozen_best_size_tradeoff") == expected
+
+
+@pytest.mark.parametrize(
+    ("margin", "expected"),
+    [(lambda w: 2 / w, HOLDS), (lambda w: 2 * w, PARTLY), (lambda w: -1.0, FAILS)],
+    ids=["shrinking", "growing", "behind"],
+)
+def test_signed_constant_claim(tmp_path, margin, expected):
+    def accuracy(c):
+        return 80 + (margin(c.width) if c.ticket.weights == "signed_constant" else 0)
+
+    write_sweep(tmp_path, "fig7", accuracy)
+    assert verdict(tmp_path, "signed_constant_margin_shrinks") == expected
+
+
+@pytest.mark.parametrize(("ahead_on", "expected"), [({"cora"}, HOLDS), (set(), FAILS)])
+def test_graph_claim(tmp_path, ahead_on, expected):
+    def accuracy(c):
+        if c.ticket is None:
+            return 75.0
+        return 76.0 if c.dataset in ahead_on and c.ticket.freeze else 74.0
+
+    write_sweep(tmp_path, "table1", accuracy)
+    row = assess(CLAIM["frozen_gin_beats_weight_training"], tmp_path)
+    assert row["verdict"] == expected
+    assert "cora" in row["measurement"] and "citeseer" in row["measurement"]
