@@ -117,6 +117,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> None:
+    from .claims import CLAIMS, assess
     from .figures import save_figure
     from .sweeps import run_sweep
 
@@ -125,6 +126,9 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
     )
     path = save_figure(args.name, records[0].parent, args.figure_dir)
     print(f"{args.name}: {len(records)} records in {records[0].parent}; figure {path}")
+    for claim in (c for c in CLAIMS if c.sweep == args.name):
+        row = assess(claim, args.out)
+        print(f"- {claim.statement}\n  {row['verdict']}: {row['measurement']}")
 
 
 def _slurm_options(pairs: list[str]) -> dict[str, object]:

@@ -14,6 +14,7 @@ from functools import cache
 import pytest
 
 from slt.claims import CLAIMS, FAILS, HOLDS, NOT_MEASURED, PARTLY, assess, assess_all
+from slt.cli import main
 from slt.config import RunConfig
 from slt.models import build_model
 from slt.results import record_path, write_json_atomic
@@ -149,3 +150,18 @@ def test_graph_claim(tmp_path, ahead_on, expected):
     row = assess(CLAIM["frozen_gin_beats_weight_training"], tmp_path)
     assert row["verdict"] == expected
     assert "cora" in row["measurement"] and "citeseer" in row["measurement"]
+
+
+def test_reproduce_on_finished_records_draws_the_figure_and_gives_the_verdicts(tmp_path, capsys):
+    def accuracy(c):
+        return 80 + (2 / c.width if c.ticket.weights == "signed_constant" else 0)
+
+    results = tmp_path / "results"
+    write_sweep(results, "fig7", accuracy)
+    before = {p: p.stat().st_mtime_ns for p in results.rglob("*.json")}
+    status = main(["reproduce", "fig7", "--out", str(results), "--figure-dir", str(tmp_path / "fig")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert (tmp_path / "fig" / "fig7.png").stat().st_size > 0
+    assert {p: p.stat().st_mtime_ns for p in results.rglob("*.json")} == before  # nothing ran again
+    assert f"{HOLDS}: Signed constant − Kaiming uniform: +4.00 pp at width 0.5" in out
