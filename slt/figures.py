@@ -19,6 +19,15 @@ from .plots import use_style
 from .results import load
 
 SOURCES = ("weight training", "dense", "sparse", "frozen")
+# How models and data sets are named in figures and tables, in the order their panels and rows appear.
+MODEL_NAMES = {"conv6": "Conv6", "resnet18": "ResNet-18", "gin": "GIN", "mlp": "MLP"}
+DATASET_NAMES = {
+    "cifar10": "CIFAR-10",
+    "cora": "Cora",
+    "citeseer": "CiteSeer",
+    "ogbn-arxiv": "OGBN-Arxiv",
+    "fashion-mnist": "Fashion-MNIST",
+}
 
 
 def source_of(row: pd.Series) -> str:
@@ -34,17 +43,28 @@ def source_of(row: pd.Series) -> str:
     return "sparse" if prune > 0 else "dense"
 
 
+def network_labels(df: pd.DataFrame) -> pd.Categorical:
+    """Labels such as "Conv6 / CIFAR-10", ordered by model, then data set, so panels and rows keep one order."""
+    order = {name: i for i, name in enumerate([*MODEL_NAMES, *DATASET_NAMES])}
+    pairs = sorted(
+        set(zip(df["model"], df["dataset"], strict=True)), key=lambda p: (order.get(p[0], 99), order.get(p[1], 99))
+    )
+    label = {p: f"{MODEL_NAMES.get(p[0], p[0])} / {DATASET_NAMES.get(p[1], p[1])}" for p in pairs}
+    labels = [label[p] for p in zip(df["model"], df["dataset"], strict=True)]
+    return pd.Categorical(labels, categories=[label[p] for p in pairs], ordered=True)
+
+
 def with_derived_columns(df: pd.DataFrame) -> pd.DataFrame:
     """Add the columns the figures use: source, freezing ratio, accuracy in %, a model label."""
     df = df.copy()
     df["source"] = df.apply(source_of, axis=1)
     df["test accuracy (%)"] = 100 * df["test_acc"]
-    df["network"] = df["model"] + " / " + df["dataset"]
+    df["network"] = network_labels(df)
     if "ticket.sparsity" in df:
         prune = df.get("ticket.prune", pd.Series(np.nan, index=df.index)).fillna(0.0)
         lock = df.get("ticket.lock", pd.Series(np.nan, index=df.index)).fillna(0.0)
         freeze = df.get("ticket.freeze", pd.Series(np.nan, index=df.index))
-        df["freezing ratio"] = freeze.fillna(prune + lock)
+        df["freezing ratio"] = freeze.combine_first(prune + lock)
         df["sparsity"] = df["ticket.sparsity"]
     return df
 
@@ -76,11 +96,13 @@ def fig4(df: pd.DataFrame) -> plt.Figure:
     df = with_derived_columns(df)
     df["position in search space"] = search_space_position(df)
     df["prune : lock"] = prune_lock_split(df)
+    splits = sorted(df["prune : lock"].unique(), reverse=True)  # from all pruned to all locked
     grid = sns.relplot(
         data=df,
         x="position in search space",
         y="test accuracy (%)",
         hue="prune : lock",
+        hue_order=splits,
         col="ticket.layerwise",
         kind="line",
         marker="o",

@@ -1,63 +1,20 @@
 """The verdict rules of slt.claims, on records laid out exactly as a full sweep writes them.
 
 Each test writes one record per config of the real full grid into a temporary
-results folder, with accuracies from a formula whose verdict is known, and
-checks what :func:`slt.claims.assess` concludes. (The numbers are fixtures for
-the rules, never results: the book reads only ``results/``.)
+results folder (``fixture_records``), with accuracies from a formula whose
+verdict is known, and checks what :func:`slt.claims.assess` concludes.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from functools import cache
 
 import pytest
 
 from slt.claims import CLAIMS, FAILS, HOLDS, NOT_MEASURED, PARTLY, assess, assess_all
 from slt.cli import main
-from slt.config import RunConfig
-from slt.models import build_model
-from slt.results import record_path, write_json_atomic
-from slt.size import size_record
-from slt.sweeps import sweep_configs, sweep_dir
+
+from fixture_records import freezing_ratio, position, write_sweep
 
 CLAIM = {claim.check.__name__: claim for claim in CLAIMS}
-
-
-@cache
-def num_weights(model: str, dataset: str, width: float) -> int:
-    shapes = {"cifar10": ((3, 32, 32), 10), "cora": ((1433,), 7), "citeseer": ((3703,), 6), "ogbn-arxiv": ((128,), 40)}
-    shape, classes = shapes[dataset]
-    return sum(p.numel() for p in build_model(model, shape, classes, width=width).parameters())
-
-
-def freezing_ratio(c: RunConfig) -> float:
-    t = c.ticket
-    return t.freeze if t.freeze is not None else (t.prune or 0.0) + (t.lock or 0.0)
-
-
-def position(c: RunConfig) -> float:
-    """Where the sparsity lies in [p, 1 - r] (fig4 configs give p and r explicitly)."""
-    return (c.ticket.sparsity - c.ticket.prune) / (1 - c.ticket.prune - c.ticket.lock)
-
-
-def write_sweep(results, sweep: str, accuracy: Callable[[RunConfig], float], keep=lambda c: True) -> None:
-    folder = sweep_dir(results, sweep, "full")
-    folder.mkdir(parents=True)
-    for c in filter(keep, sweep_configs(sweep, "full")):
-        weights = num_weights(c.model, c.dataset, c.width)
-        searchable = None if c.ticket is None else round((1 - freezing_ratio(c)) * weights)
-        record = {
-            "run_id": c.run_id,
-            "config": c.to_dict(),
-            "test_acc": accuracy(c) / 100,
-            "num_searchable": searchable,
-            **size_record(weights, searchable),
-            "device": "fixture",
-            "data_variant": "fixture",
-            "git_commit": "fixture",
-        }
-        write_json_atomic(record_path(folder, c.run_id), record)
 
 
 def verdict(results, check: str) -> str:

@@ -79,7 +79,7 @@ def test_the_quick_fig5_sweep_runs_every_config_and_then_nothing(tmp_path):
     df = load(sweep_dir(tmp_path, "fig5", "quick"))
     assert set(df["model"]) == {"conv6", "resnet18", "gin"}
     figure = fig5(df)
-    assert sorted(ax.get_title() for ax in figure.axes) == ["conv6 / cifar10", "gin / cora", "resnet18 / cifar10"]
+    assert [ax.get_title() for ax in figure.axes] == ["Conv6 / CIFAR-10", "ResNet-18 / CIFAR-10", "GIN / Cora"]
     assert figure.axes[0].get_xlabel() == "freezing ratio p + r"
     variant = (data / "cifar-10-batches-py" / "VARIANT").read_text().strip()
     assert set(df.loc[df["dataset"] == "cifar10", "data_variant"]) == {f"copy: {variant}"}
