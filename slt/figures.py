@@ -228,7 +228,7 @@ def full_results(name: str, results_dir: str | os.PathLike[str] = "results") -> 
     if not done:
         return None, (
             f"No full-run records of `{name}` exist yet in `{folder}/`: this result has not been reproduced. "
-            f"Run `slt reproduce {name}` on a GPU (or `papermill` this chapter with `-p mode full`) to make them."
+            f"Run `slt reproduce {name}` on a GPU (or `papermill` its chapter with `-p mode full`) to make them."
         )
     df = pd.concat([load(p) for p in done], ignore_index=True)
     if missing:
