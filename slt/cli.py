@@ -110,7 +110,14 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     from .sweeps import run_sweep
 
     records = run_sweep(
-        args.name, args.mode, args.out, args.data_dir, args.executor, args.max_parallel, _slurm_options(args.slurm)
+        args.name,
+        args.mode,
+        args.out,
+        args.data_dir,
+        args.executor,
+        args.max_parallel,
+        _slurm_options(args.slurm),
+        _key_values(args.where, "--where"),
     )
     done = sum(p.exists() for p in records)
     print(f"{args.name} ({args.mode}): {done} of {len(records)} records in {records[0].parent}")
@@ -122,7 +129,14 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
     from .sweeps import run_sweep
 
     records = run_sweep(
-        args.name, "full", args.out, args.data_dir, args.executor, args.max_parallel, _slurm_options(args.slurm)
+        args.name,
+        "full",
+        args.out,
+        args.data_dir,
+        args.executor,
+        args.max_parallel,
+        _slurm_options(args.slurm),
+        _key_values(args.where, "--where"),
     )
     path = save_figure(args.name, records[0].parent, args.figure_dir)
     print(f"{args.name}: {len(records)} records in {records[0].parent}; figure {path}")
@@ -131,17 +145,22 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         print(f"- {claim.statement}\n  {row['verdict']}: {row['measurement']}")
 
 
-def _slurm_options(pairs: list[str]) -> dict[str, object]:
-    """``KEY=VALUE`` pairs as submitit SLURM parameters (numbers become numbers)."""
+def _key_values(pairs: list[str], option: str) -> dict[str, str]:
+    """Repeated ``KEY=VALUE`` arguments as a dict."""
     from .errors import ConfigError
 
-    options: dict[str, object] = {}
+    options: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise ConfigError(f"--slurm expects KEY=VALUE (e.g. slurm_partition=gpu), got {pair!r}.")
-        options[key] = int(value) if value.isdigit() else value
+        if not sep or not key:
+            raise ConfigError(f"{option} expects KEY=VALUE (e.g. {option} model=gin), got {pair!r}.")
+        options[key] = value
     return options
+
+
+def _slurm_options(pairs: list[str]) -> dict[str, object]:
+    """``--slurm KEY=VALUE`` pairs as submitit SLURM parameters (numbers become numbers)."""
+    return {k: int(v) if v.isdigit() else v for k, v in _key_values(pairs, "--slurm").items()}
 
 
 def _add_sweep_arguments(p: argparse.ArgumentParser) -> None:
@@ -158,6 +177,13 @@ def _add_sweep_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="a submitit SLURM parameter, e.g. slurm_partition=gpu gpus_per_node=1 timeout_min=240 (repeatable)",
+    )
+    p.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="run only the configs with this field value, e.g. model=gin or seed=0 (repeatable)",
     )
 
 

@@ -12,6 +12,7 @@ processes (several may share one GPU), ``"slurm"`` as a SLURM job array, and
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
@@ -163,6 +164,39 @@ def sweep_configs(name: str, mode: str) -> list[RunConfig]:
     return SWEEPS[name](mode)
 
 
+def config_fields(config: RunConfig) -> dict[str, Any]:
+    """A config's fields flattened as in records and tables: ``model``, ``seed``, ``ticket.freeze``, ..."""
+    return pd.json_normalize(config.to_dict(), sep=".").iloc[0].to_dict()
+
+
+def _field_equals(value: Any, wanted: str) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return math.isclose(float(wanted), value, abs_tol=1e-9)
+        except ValueError:
+            return False
+    return str(value).lower() == wanted.lower()
+
+
+def select(configs: list[RunConfig], where: dict[str, str]) -> list[RunConfig]:
+    """The configs whose flattened fields equal every ``where`` value (numbers compared as numbers).
+
+    Lets a machine run its share of a sweep (``model=gin``, ``seed=0``); the
+    records land in the same folder, so the rest of the sweep skips them.
+    """
+    if not where:
+        return configs
+    fields = sorted({k for c in configs for k in config_fields(c)})
+    for key in where:
+        if key not in fields:
+            raise ConfigError(f"a sweep config has no field {key!r}: choose one of {', '.join(fields)}.")
+    chosen = [c for c in configs if all(_field_equals(config_fields(c).get(k), v) for k, v in where.items())]
+    if not chosen:
+        wanted = " ".join(f"{k}={v}" for k, v in where.items())
+        raise ConfigError(f"no config of this sweep has {wanted}: list its grid with slt.sweeps.grid_table.")
+    return chosen
+
+
 def sweep_dir(out: str | os.PathLike[str], name: str, mode: str) -> Path:
     """Records of a sweep live in ``OUT/<name>/<mode>/``."""
     return Path(out) / name / mode
@@ -208,15 +242,17 @@ def run_sweep(
     executor: str = "local",
     max_parallel: int = 1,
     slurm: dict[str, Any] | None = None,
+    where: dict[str, str] | None = None,
 ) -> list[Path]:
-    """Run every missing config of a sweep; returns the record paths of the whole sweep."""
+    """Run every missing config of a sweep (or of its part that ``where`` selects, see :func:`select`);
+    returns the record paths of the configs run."""
     import submitit
     import torch
 
     check_choice("executor", executor, EXECUTORS)
     if max_parallel < 1:
         raise ConfigError(f"max-parallel must be at least 1, got {max_parallel}.")
-    configs = sweep_configs(name, mode)
+    configs = select(sweep_configs(name, mode), where or {})
     folder = prepare_out_dir(sweep_dir(out, name, mode))
     todo = pending(configs, folder)
     if mode == "full" and todo and not torch.cuda.is_available() and executor != "slurm":
@@ -295,5 +331,5 @@ def sweep_status(name: str, mode: str, out: str | os.PathLike[str]) -> tuple[lis
 
 def grid_table(name: str, mode: str) -> pd.DataFrame:
     """The settings of a sweep, one row per run (seeds included), config fields flattened."""
-    rows = [pd.json_normalize(c.to_dict(), sep=".").iloc[0].to_dict() for c in sweep_configs(name, mode)]
+    rows = [config_fields(c) for c in sweep_configs(name, mode)]
     return pd.DataFrame(rows).drop(columns=["ticket"], errors="ignore")

@@ -56,6 +56,18 @@ def test_export_of_a_missing_record_is_refused(capsys, tmp_path):
     assert "no run record" in error_of(capsys, ["export", str(tmp_path / "x.json"), "--out", str(tmp_path / "t")])
 
 
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        (["--where", "modle=gin"], "has no field 'modle': choose one of"),
+        (["--where", "model=gnn"], "no config of this sweep has model=gnn"),
+        (["--where", "gin"], "--where expects KEY=VALUE"),
+    ],
+)
+def test_a_bad_sweep_selection_gets_one_sentence(capsys, tmp_path, where, expected):
+    assert expected in error_of(capsys, ["sweep", "table1", "--mode", "full", "--out", str(tmp_path), *where])
+
+
 def test_importing_the_library_parses_no_arguments_and_does_no_work():
     import subprocess
     import sys

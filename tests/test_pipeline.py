@@ -17,7 +17,7 @@ from slt.config import RunConfig, TicketConfig
 from slt.errors import ConfigError
 from slt.figures import fig5, full_results
 from slt.results import load, record_path
-from slt.sweeps import SWEEPS, make_config, pending, run_sweep, sweep_configs, sweep_dir
+from slt.sweeps import SWEEPS, make_config, pending, run_sweep, select, sweep_configs, sweep_dir
 from slt.train import run
 
 from realdata import data_dir_with
@@ -64,6 +64,16 @@ def test_a_full_sweep_without_a_gpu_warns_with_the_estimated_time(tmp_path, monk
     monkeypatch.setattr("slt.sweeps._execute", lambda *args, **kwargs: None)
     with pytest.warns(UserWarning, match=r"full fig7 sweep \(36 runs\) without a GPU will take about [\d,]+ hours"):
         run_sweep("fig7", "full", tmp_path)
+
+
+def test_select_picks_a_share_of_a_sweep_by_its_fields():
+    configs = sweep_configs("table1", "full")
+    gin = select(configs, {"model": "gin", "seed": "0"})
+    assert {(c.dataset, c.seed) for c in gin} == {(g, 0) for g in ("cora", "citeseer", "ogbn-arxiv")}
+    assert len(gin) == 3 * 4  # weight training, dense, sparse, frozen on each graph
+    frozen = select(configs, {"model": "conv6", "ticket.freeze": "0.60"})  # numbers compare as numbers
+    assert len(frozen) == 3 and all(c.ticket.freeze == 0.6 for c in frozen)
+    assert select(configs, {}) == configs
 
 
 def test_the_quick_fig5_sweep_runs_every_config_and_then_nothing(tmp_path):
