@@ -256,9 +256,10 @@ def run_sweep(
     folder = prepare_out_dir(sweep_dir(out, name, mode))
     todo = pending(configs, folder)
     if mode == "full" and todo and not torch.cuda.is_available() and executor != "slurm":
-        hours = estimate_seconds(todo) / 3600
+        seconds = estimate_seconds(todo)
+        duration = f"{seconds / 3600:,.0f} hours" if seconds >= 5400 else f"{max(1, round(seconds / 60))} minutes"
         warnings.warn(
-            f"running the full {name} sweep ({len(todo)} runs) without a GPU will take about {hours:,.0f} hours "
+            f"running the full {name} sweep ({len(todo)} runs) without a GPU will take about {duration} "
             "on this machine; use a GPU or --mode quick.",
             stacklevel=2,
         )

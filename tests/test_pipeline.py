@@ -66,6 +66,14 @@ def test_a_full_sweep_without_a_gpu_warns_with_the_estimated_time(tmp_path, monk
         run_sweep("fig7", "full", tmp_path)
 
 
+def test_a_short_share_of_a_full_sweep_is_estimated_in_minutes(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr("slt.sweeps._execute", lambda *args, **kwargs: None)
+    share = {"model": "gin", "dataset": "cora", "seed": "0"}
+    with pytest.warns(UserWarning, match=r"full table1 sweep \(4 runs\) without a GPU will take about \d+ minutes"):
+        run_sweep("table1", "full", tmp_path, where=share)
+
+
 def test_select_picks_a_share_of_a_sweep_by_its_fields():
     configs = sweep_configs("table1", "full")
     gin = select(configs, {"model": "gin", "seed": "0"})
