@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import submitit
 from tqdm.auto import tqdm
 
 from .config import RunConfig, TicketConfig, check_choice
@@ -31,6 +32,8 @@ from .results import find_record, record_path
 from .train import prepare_out_dir
 
 EXECUTORS: tuple[str, ...] = ("local", "slurm", "debug")
+LOCAL_TIMEOUT_MIN = 60 * 24 * 365  # a run on this machine is never stopped by a timer
+SLURM_TIMEOUT_MIN = 60 * 24  # a day; set --slurm timeout_min=N to fit the partition's limit
 FULL_SEEDS = (0, 1, 2)
 QUICK_SEEDS = (0,)
 
@@ -207,17 +210,41 @@ def pending(configs: Iterable[RunConfig], out: Path) -> list[RunConfig]:
     return [c for c in configs if find_record(out, c.to_dict(), c.run_id) is None]
 
 
-def run_job(config: dict[str, Any], out: str, data_dir: str | None, threads: int | None) -> str:
-    """One sweep job (what submitit pickles and runs): returns the record path."""
-    import torch
+class RunJob(submitit.helpers.Checkpointable):
+    """One sweep job (what submitit pickles and runs); returns the record path.
 
-    from .train import run
+    Checkpointable: when SLURM stops a job at its time limit or preempts it,
+    submitit requeues the same call, and the run resumes from its last epoch
+    checkpoint.
+    """
 
-    if threads:
-        torch.set_num_threads(threads)
-    config_ = RunConfig.from_dict(config)
-    run(config_, out, data_dir, progress=False)
-    return str(record_path(out, config_.run_id))
+    def __call__(self, config: dict[str, Any], out: str, data_dir: str | None, threads: int | None) -> str:
+        import torch
+
+        from .train import run
+
+        if threads:
+            torch.set_num_threads(threads)
+        config_ = RunConfig.from_dict(config)
+        run(config_, out, data_dir, progress=False)
+        return str(record_path(out, config_.run_id))
+
+
+def make_executor(folder: Path, executor: str, max_parallel: int, slurm: dict[str, Any] | None) -> Any:
+    """A submitit executor whose time limit fits a full run.
+
+    submitit's own defaults would kill every full run: a local job gets 2
+    minutes, a SLURM job 5. Local jobs get no practical limit; SLURM jobs get
+    ``SLURM_TIMEOUT_MIN`` unless ``slurm`` sets ``timeout_min`` (shorter limits
+    work too: the job is requeued and resumes).
+    """
+    ex = submitit.AutoExecutor(folder=folder / "submitit", cluster=executor)
+    if executor == "slurm":
+        defaults = {"slurm_array_parallelism": max_parallel, "timeout_min": SLURM_TIMEOUT_MIN}
+        ex.update_parameters(**(defaults | (slurm or {})))
+    else:
+        ex.update_parameters(timeout_min=LOCAL_TIMEOUT_MIN)
+    return ex
 
 
 def estimate_seconds(configs: list[RunConfig]) -> float:
@@ -246,7 +273,6 @@ def run_sweep(
 ) -> list[Path]:
     """Run every missing config of a sweep (or of its part that ``where`` selects, see :func:`select`);
     returns the record paths of the configs run."""
-    import submitit
     import torch
 
     check_choice("executor", executor, EXECUTORS)
@@ -264,15 +290,29 @@ def run_sweep(
             stacklevel=2,
         )
     if todo:
-        ex = submitit.AutoExecutor(folder=folder / "submitit", cluster=executor)
+        ex = make_executor(folder, executor, max_parallel, slurm)
         threads: int | None = None
         if executor == "slurm":
-            ex.update_parameters(**({"slurm_array_parallelism": max_parallel} | (slurm or {})))
             threads = (slurm or {}).get("cpus_per_task")  # nodes that do not bind CPUs would be oversubscribed
         elif executor == "local":
             threads = max(1, (os.cpu_count() or 1) // max_parallel)
         _execute(ex, todo, str(folder), None if data_dir is None else str(data_dir), threads, executor, max_parallel)
     return [record_path(folder, c.run_id) for c in configs]
+
+
+def failure_reason(err: Exception) -> str:
+    """The last line of a failed job's own traceback, and where its log is.
+
+    submitit's error holds the job's traceback between two dashed lines and the
+    paths of its logs after them; the last line of the message is a path.
+    """
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    rules = [i for i, line in enumerate(lines) if set(line) == {"-"}]
+    if len(rules) < 2:
+        return lines[-1] if lines else type(err).__name__
+    reason = lines[rules[-1] - 1]
+    logs = [line.removeprefix("- ") for line in lines[rules[-1] + 1 :] if line.startswith("- ")]
+    return f"{reason} (log: {logs[0]})" if logs else reason
 
 
 def _execute(
@@ -293,12 +333,11 @@ def _execute(
         try:
             job.result()
         except Exception as err:  # a failed run must not stop the others
-            reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-            failures.append(f"{config.run_id} ({config.model}, {config.dataset}): {reason}")
+            failures.append(f"{config.run_id} ({config.model}, {config.dataset}): {failure_reason(err)}")
         bar.update()
 
     if executor == "slurm":
-        jobs = ex.map_array(run_job, *zip(*args, strict=True))
+        jobs = ex.map_array(RunJob(), *zip(*args, strict=True))
         for job, config in zip(jobs, todo, strict=True):
             collect(job, config)
     else:
@@ -307,7 +346,7 @@ def _execute(
         while queue or running:
             while queue and len(running) < max_parallel:
                 job_args, config = queue.pop(0)
-                running.append((ex.submit(run_job, *job_args), config))
+                running.append((ex.submit(RunJob(), *job_args), config))
             done = [(j, c) for j, c in running if j.done()]
             for job, config in done:
                 collect(job, config)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,7 +18,17 @@ from slt.config import RunConfig, TicketConfig
 from slt.errors import ConfigError
 from slt.figures import fig5, full_results
 from slt.results import load, record_path
-from slt.sweeps import SWEEPS, make_config, pending, run_sweep, select, sweep_configs, sweep_dir
+from slt.sweeps import (
+    SWEEPS,
+    failure_reason,
+    make_config,
+    make_executor,
+    pending,
+    run_sweep,
+    select,
+    sweep_configs,
+    sweep_dir,
+)
 from slt.train import run
 
 from realdata import data_dir_with
@@ -72,6 +83,28 @@ def test_a_short_share_of_a_full_sweep_is_estimated_in_minutes(tmp_path, monkeyp
     share = {"model": "gin", "dataset": "cora", "seed": "0"}
     with pytest.warns(UserWarning, match=r"full table1 sweep \(4 runs\) without a GPU will take about \d+ minutes"):
         run_sweep("table1", "full", tmp_path, where=share)
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads a process's environment from /proc")
+def test_a_local_sweep_job_has_no_practical_time_limit(tmp_path):
+    # submitit's default limit (2 minutes) once killed every full run at 90 s. The limit is what
+    # submitit's local controller process enforces; read it from that process's environment.
+    job = make_executor(tmp_path, "local", 1, None).submit(time.sleep, 30)
+    try:
+        environ = Path(f"/proc/{job._process.pid}/environ").read_bytes().split(b"\0")
+    finally:
+        job.cancel()
+    limit = next(int(v.split(b"=")[1]) for v in environ if v.startswith(b"SUBMITIT_LOCAL_TIMEOUT_S="))
+    assert limit >= 7 * 24 * 3600
+
+
+def test_a_failed_sweep_job_is_reported_by_its_error_and_log(tmp_path):
+    job = make_executor(tmp_path, "local", 1, None).submit(int, "not a number")
+    with pytest.raises(Exception) as failure:
+        job.result()
+    reason = failure_reason(failure.value)
+    assert reason.startswith("ValueError: invalid literal for int() with base 10: 'not a number' (log: ")
+    assert reason.endswith("_log.err)") and str(tmp_path) in reason
 
 
 def test_select_picks_a_share_of_a_sweep_by_its_fields():
