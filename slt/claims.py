@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .figures import full_results, prune_lock_split, search_space_position, with_derived_columns
+from .sweeps import sweep_configs
 
 HOLDS, PARTLY, FAILS, NOT_MEASURED = "holds", "partly", "does not hold", "not measured"
 VERDICTS = (HOLDS, PARTLY, FAILS, NOT_MEASURED)
@@ -256,6 +257,9 @@ def assess(claim: Claim, results_dir: str | os.PathLike[str] = "results") -> dic
         finding = Finding(f"No full-run records yet: run slt reproduce {claim.sweep} on a GPU.", NOT_MEASURED)
     else:
         finding = claim.check(with_derived_columns(records))
+        total = len(sweep_configs(claim.sweep, "full"))
+        if len(records) < total:
+            finding = Finding(f"{finding.measurement} (From {len(records)} of {total} runs.)", finding.verdict)
     return {
         "claim": claim.statement,
         "measurement": finding.measurement,

@@ -67,7 +67,7 @@ def test_freezing_cost_claim_waits_for_resnet_records(tmp_path):
     write_sweep(tmp_path, "fig5", lambda c: 85.0, keep=lambda c: c.model != "resnet18")
     row = assess(CLAIM["freezing_cost"], tmp_path)
     assert row["verdict"] == NOT_MEASURED
-    assert "conv6" in row["measurement"]
+    assert "conv6" in row["measurement"] and row["measurement"].endswith("(From 216 of 270 runs.)")
     assert "missing" in row["records"]
 
 
