@@ -106,19 +106,16 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print(f"test accuracy {acc:.4f} on {n} test examples")
 
 
-def cmd_sweep(args: argparse.Namespace) -> None:
+def _sweep(args: argparse.Namespace, mode: str) -> list[Path]:
+    """Run what is missing of the sweep the arguments name; the record paths of the configs selected."""
     from .sweeps import run_sweep
 
-    records = run_sweep(
-        args.name,
-        args.mode,
-        args.out,
-        args.data_dir,
-        args.executor,
-        args.max_parallel,
-        _slurm_options(args.slurm),
-        _key_values(args.where, "--where"),
-    )
+    slurm, where = _slurm_options(args.slurm), _key_values(args.where, "--where")
+    return run_sweep(args.name, mode, args.out, args.data_dir, args.executor, args.max_parallel, slurm, where)
+
+
+def cmd_sweep(args: argparse.Namespace) -> None:
+    records = _sweep(args, args.mode)
     done = sum(p.exists() for p in records)
     print(f"{args.name} ({args.mode}): {done} of {len(records)} records in {records[0].parent}")
 
@@ -126,18 +123,8 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 def cmd_reproduce(args: argparse.Namespace) -> None:
     from .claims import CLAIMS, assess
     from .figures import save_figure
-    from .sweeps import run_sweep
 
-    records = run_sweep(
-        args.name,
-        "full",
-        args.out,
-        args.data_dir,
-        args.executor,
-        args.max_parallel,
-        _slurm_options(args.slurm),
-        _key_values(args.where, "--where"),
-    )
+    records = _sweep(args, "full")
     path = save_figure(args.name, records[0].parent, args.figure_dir)
     print(f"{args.name}: {len(records)} records in {records[0].parent}; figure {path}")
     for claim in (c for c in CLAIMS if c.sweep == args.name):
