@@ -296,14 +296,20 @@ def time_library(case: str, model_name: str, precision: str, args, data_dev: Dat
         train_step(model, optimizer, images, labels, precision, totals)
         steps += 1
     seconds, host = timer.stop()
-    epoch_steps = steps_for(EPOCH_IMAGES, args.batch_size)
+    return per_epoch(seconds, host, steps, args.batch_size) | {
+        "train_loss": float(totals[0]) / max(1, (warmup + steps) * args.batch_size)
+    }
+
+
+def per_epoch(seconds: float, host: float, steps: int, batch_size: int) -> dict:
+    """A timed pass of ``steps`` steps, scaled to one epoch of CIFAR-10 (device and host time)."""
+    epoch_steps = steps_for(EPOCH_IMAGES, batch_size)
     return {
         "timed_s": seconds,
         "host_s": host,
         "timed_steps": steps,
         "s_per_epoch": seconds * epoch_steps / steps,
         "host_s_per_epoch": host * epoch_steps / steps,
-        "train_loss": float(totals[0]) / max(1, (warmup + steps) * args.batch_size),
     }
 
 
@@ -351,15 +357,8 @@ def time_graphed(case: str, model_name: str, precision: str, args, data_dev: Dat
         graph.replay()
         steps += 1
     seconds, host = timer.stop()
-    epoch_steps = steps_for(EPOCH_IMAGES, args.batch_size)
     del graph
-    return {
-        "timed_s": seconds,
-        "host_s": host,
-        "timed_steps": steps,
-        "s_per_epoch": seconds * epoch_steps / steps,
-        "host_s_per_epoch": host * epoch_steps / steps,
-    }
+    return per_epoch(seconds, host, steps, args.batch_size)
 
 
 def time_conventional(model_name: str, precision: str, args, data: DataSplits, n_images: int, device) -> dict:

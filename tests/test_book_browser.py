@@ -119,6 +119,13 @@ def open_page(driver, url: str, theme: str = "light") -> None:
     assert driver.execute_script("return document.documentElement.dataset.theme") == theme
 
 
+def open_built(driver, site: str, page: str, theme: str = "light") -> None:
+    """Open a page of the toc in the given theme; skip when it was not built (another test fails for that)."""
+    if not (HTML / f"{page}.html").exists():
+        pytest.skip(f"{page} was not built (test_every_toc_page_was_built fails)")
+    open_page(driver, f"{site}/{page}.html", theme=theme)
+
+
 # sphinx-thebe 0.3.1 under Sphinx 7.4 writes its configuration script twice on every page; the
 # second copy fails harmlessly (its constants are already set). Thebe is not used by this book.
 KNOWN_UPSTREAM_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
@@ -165,9 +172,7 @@ def test_every_toc_page_was_built():
 def test_page_renders_with_its_images(site, browser, page):
     from selenium.webdriver.common.by import By
 
-    if not (HTML / f"{page}.html").exists():
-        pytest.skip(f"{page} was not built (test_every_toc_page_was_built fails)")
-    open_page(browser, f"{site}/{page}.html")
+    open_built(browser, site, page)
     article = browser.find_element(By.CSS_SELECTOR, "main article, main")
     assert article.text.strip(), f"{page}: empty page"
     problems = browser.find_elements(By.CSS_SELECTOR, ".system-message, .problematic, div.output.error, div.traceback")
@@ -184,9 +189,7 @@ def test_page_renders_with_its_images(site, browser, page):
 def test_chapter_opens_its_notebook_in_colab(site, browser, chapter):
     from selenium.webdriver.common.by import By
 
-    if not (HTML / f"{chapter}.html").exists():
-        pytest.skip(f"{chapter} was not built (test_every_toc_page_was_built fails)")
-    open_page(browser, f"{site}/{chapter}.html")
+    open_built(browser, site, chapter)
     links = [
         a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a[href*='colab.research.google.com']")
     ]
@@ -198,9 +201,7 @@ def test_chapter_opens_its_notebook_in_colab(site, browser, chapter):
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_figures_stay_on_white_in_dark_mode(site, browser, chapter):
-    if not (HTML / f"{chapter}.html").exists():
-        pytest.skip(f"{chapter} was not built (test_every_toc_page_was_built fails)")
-    open_page(browser, f"{site}/{chapter}.html", theme="dark")
+    open_built(browser, site, chapter, theme="dark")
     body = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
     images = figure_images(browser)
     if not images:
