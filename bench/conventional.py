@@ -109,7 +109,7 @@ def swap_in_sorted_masks(model: nn.Module, config: TicketConfig) -> list[nn.Modu
         shape, key = tuple(module.weight.shape), f"{name}.weight"
         new = _swapped(module)
         new.setup(
-            draw_weight(shape, config.weights, config.seed, key, c.sparsity),
+            draw_weight(shape, config.weights, config.seed, key),
             draw_scores(shape, config.seed, key),
             draw_frozen_mask(shape, c, config.seed, key),
             c.selected,

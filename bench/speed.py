@@ -831,7 +831,7 @@ def full_run_on(args: argparse.Namespace, device: torch.device, data_dir: str | 
         seed=args.seed,
         epochs=args.full_run_epochs,
         train_subset=subset,
-        eval_subset=subset,
+        val_subset=subset,
         accept_data_copy=args.accept_data_copy or args.synthetic,
     )
     with tempfile.TemporaryDirectory(prefix="slt-bench-") as out:

@@ -107,6 +107,9 @@ class RunConfig:
     """Model name (see slt.models.MODELS)."""
     dataset: str = "fashion-mnist"
     """Data set name (see slt.data.DATASETS)."""
+    graph_split: str = "full"
+    """Planetoid split of Cora/CiteSeer: 'full' (every node outside validation and test trains; the
+    label-rich stand-in for OGBN-Arxiv) or 'public' (20 labels per class). Ignored by other data sets."""
     ticket: TicketConfig | None = TicketConfig()
     """What to search; None trains the weights instead (the baseline)."""
     width: float = 1.0
@@ -129,17 +132,19 @@ class RunConfig:
     """Fraction of the training set held out for model selection (the papers use 4:1)."""
     train_subset: int | None = None
     """Use only the first N training examples (quick runs); None uses all."""
-    eval_subset: int | None = None
-    """Use only the first N validation and test examples (quick runs); None uses all."""
+    val_subset: int | None = None
+    """Select on only the first N validation examples (smaller scales); None uses all. The test split is always whole."""
     accept_data_copy: bool = False
     """Accept a data set whose files differ from the official checksums (recorded as its variant)."""
 
     def __post_init__(self) -> None:
         from .data import DATASETS
+        from .data.graphs import PLANETOID_SPLITS
         from .models import MODELS
 
         check_choice("model", self.model, tuple(MODELS))
         check_choice("dataset", self.dataset, DATASETS)
+        check_choice("graph split", self.graph_split, PLANETOID_SPLITS)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
@@ -149,7 +154,7 @@ class RunConfig:
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr:g}.")
         check_ratio("val_fraction", self.val_fraction, closed_above=False)
-        for name in ("train_subset", "eval_subset"):
+        for name in ("train_subset", "val_subset"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"{name} must be at least 1 (or None for all), got {value}.")

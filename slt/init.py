@@ -2,8 +2,10 @@
 
 Weights follow the papers: Kaiming uniform (the default of the frozen-network
 paper), Kaiming normal, or the signed Kaiming constant of Ramanujan et al.
-(2020), whose magnitude is scaled by ``1/sqrt(1 - k_l)`` so that a layer that
-keeps a fraction ``1 - k_l`` of its weights keeps the variance of its output.
+(2020), ``sign * std``. A ticket search multiplies signed constants by
+``1/sqrt(1 - k_l)`` at the layer's current sparsity, so that a layer that keeps
+a fraction ``1 - k_l`` of its weights keeps the variance of its output; that
+scale follows the mask, so it lives in :mod:`slt.supermask`, not here.
 Scores are Kaiming normal.
 """
 
@@ -32,12 +34,10 @@ def draw_weight(
     method: str,
     seed: int,
     name: str,
-    layer_sparsity: float = 0.0,
 ) -> torch.Tensor:
     """The random weight of one layer, on the CPU.
 
-    ``layer_sparsity`` only matters for ``signed_constant``. All three methods
-    start from the same uniform draw, so they share signs for a given seed.
+    All three methods start from the same uniform draw, so they share signs for a given seed.
     """
     std = RELU_GAIN / math.sqrt(fan_in(shape))
     g = generator(seed, name, "weight")
@@ -47,8 +47,7 @@ def draw_weight(
     if method == "kaiming_uniform":
         return uniform * (math.sqrt(3.0) * std)
     if method == "signed_constant":
-        scale = std / math.sqrt(1.0 - layer_sparsity)
-        return torch.where(uniform >= 0, scale, -scale)
+        return torch.where(uniform >= 0, std, -std)
     raise ValueError(f"unknown weight initialisation {method!r}; choose one of {WEIGHT_INITS}")
 
 

@@ -9,7 +9,10 @@ with the largest ``|score|``; the scores are the only trainable parameters.
 The straight-through gradient reaches a score through ``|score|``:
 ``d loss/d s = d loss/d w_eff * w * sign(s)``. Dropping the sign is a classic
 silent bug (accuracy stays at chance), which is why the backward pass is
-written out in :class:`StraightThroughMask`.
+written out in :class:`StraightThroughMask`. Signed-constant weights are
+multiplied by ``1/sqrt(1 - k_l)``, where ``k_l`` is the layer's *current*
+sparsity under the mask (the authors' ``dynamic_scaled`` weights): a global
+top-k moves each layer's sparsity away from its initial allocation.
 
 Masks are recomputed lazily: the first layer used after any score changed
 (an optimizer step, a loaded state dict, a move to another device) recomputes
@@ -84,23 +87,28 @@ def top_k_mask(keys: torch.Tensor, k: int) -> torch.Tensor:
 
 
 class StraightThroughMask(torch.autograd.Function):
-    """``weight * mask`` forward; the score gradient ``grad * weight * sign(score)`` backward."""
+    """The masked weight made at refresh forward; ``grad * score_factor`` backward.
+
+    Both tensors are made once per refresh (:meth:`TicketSearch.refresh`), so
+    the forward pass copies nothing and the backward pass is one multiply.
+    ``score_factor = weight * scale * sign(score)`` on searchable entries and 0
+    on frozen ones: the straight-through gradient through ``|score|``.
+    """
 
     @staticmethod
     def forward(
         ctx: torch.autograd.function.FunctionCtx,
-        weight: torch.Tensor,
         scores: torch.Tensor,
-        mask: torch.Tensor,
-        searchable: torch.Tensor,
+        masked_weight: torch.Tensor,
+        score_factor: torch.Tensor,
     ) -> torch.Tensor:
-        ctx.save_for_backward(weight, scores, searchable)
-        return weight * mask
+        ctx.save_for_backward(score_factor)
+        return masked_weight.view_as(masked_weight)
 
     @staticmethod
-    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[None, torch.Tensor, None, None]:
-        weight, scores, searchable = ctx.saved_tensors
-        return None, grad * weight * torch.sign(scores) * searchable, None, None
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        (score_factor,) = ctx.saved_tensors
+        return grad * score_factor, None, None
 
 
 class Supermask(nn.Module):
@@ -115,8 +123,8 @@ class Supermask(nn.Module):
         self.__dict__["search"] = search
 
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
-        mask, searchable = self.search.layer_mask(self.index)
-        return StraightThroughMask.apply(weight, self.scores, mask, searchable)
+        masked_weight, score_factor = self.search.layer_tensors(self.index)
+        return StraightThroughMask.apply(self.scores, masked_weight, score_factor)
 
 
 @dataclass
@@ -150,16 +158,18 @@ class TicketSearch:
         self.config = config
         self.layers = [SearchedLayer(name, m, c) for (name, m), c in zip(layers, counts, strict=True)]
         self._key: tuple[int, ...] | None = None
-        self._masks: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self._kept: list[torch.Tensor] = []
+        self._tensors: list[tuple[torch.Tensor, torch.Tensor]] = []
         for index, layer in enumerate(self.layers):
             self._attach(layer, index)
         # Looked up once: _state_key runs in every layer's forward.
         self._supermasks = [layer.supermask for layer in self.layers]
+        self._parametrizations = [layer.module.parametrizations.weight for layer in self.layers]
 
     def _attach(self, layer: SearchedLayer, index: int) -> None:
         cfg, name, module = self.config, f"{layer.name}.weight", layer.module
         shape, device = module.weight.shape, module.weight.device
-        weight = draw_weight(shape, cfg.weights, cfg.seed, name, layer.counts.sparsity)
+        weight = draw_weight(shape, cfg.weights, cfg.seed, name)
         frozen = draw_frozen_mask(shape, layer.counts, cfg.seed, name)
         scores = draw_scores(shape, cfg.seed, name)
         with torch.no_grad():
@@ -172,26 +182,37 @@ class TicketSearch:
 
     def _state_key(self) -> tuple[int, ...]:
         key: list[int] = []
-        for sm in self._supermasks:
-            scores, frozen = sm._parameters["scores"], sm._buffers["frozen"]
+        for sm, plist in zip(self._supermasks, self._parametrizations, strict=True):
+            scores, frozen, weight = sm._parameters["scores"], sm._buffers["frozen"], plist._parameters["original"]
             key += (scores._version, scores.data_ptr(), frozen._version, frozen.data_ptr())
+            key += (weight._version, weight.data_ptr())
         return tuple(key)
 
-    def layer_mask(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(kept mask, searchable indicator) of one layer, as floats; recomputed when stale."""
+    def _fresh(self) -> None:
         key = self._state_key()
         if key != self._key:
             self.refresh()
             self._key = key
-        return self._masks[index]
+
+    def layer_tensors(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(masked weight, score factor) of one layer (see :class:`StraightThroughMask`); remade when stale."""
+        self._fresh()
+        return self._tensors[index]
+
+    @property
+    def scales_weights(self) -> bool:
+        """Signed-constant weights are scaled by ``1/sqrt(1 - k_l)`` at the layer's current sparsity."""
+        return self.config.weights == "signed_constant"
 
     @torch.no_grad()
     def refresh(self) -> None:
-        """Recompute every layer's mask from the current scores.
+        """Recompute every layer's mask from the current scores, and what forward and backward use.
 
-        Works on all layers concatenated, so it launches the same few kernels whatever the number
-        of layers, and nothing in it waits for the device (the fill value is a Python scalar: a
-        ``torch.tensor(..., device=...)`` would be a blocking host-to-device copy).
+        The top-k works on all layers concatenated, so it launches the same few kernels whatever
+        the number of layers, and nothing here waits for the device (the fill value is a Python
+        scalar: a ``torch.tensor(..., device=...)`` would be a blocking host-to-device copy).
+        Signed-constant weights get their scale here from the layer's kept count, on the device,
+        as the authors' ``dynamic_scaled`` weights do in every forward.
         """
         supermasks = self._supermasks
         sizes = [layer.counts.size for layer in self.layers]
@@ -204,17 +225,33 @@ class TicketSearch:
         else:
             parts = zip(keys.split(sizes), self.layers, strict=True)
             selected = torch.cat([top_k_mask(k, layer.counts.selected) for k, layer in parts])
-        dtype = self.layers[0].weight.dtype  # converted once; the per-layer .to() below is then a no-op
-        kept, searchable = (selected | (frozen == LOCKED)).to(dtype), searchable.to(dtype)
-        per_layer = zip(self.layers, supermasks, kept.split(sizes), searchable.split(sizes), strict=True)
-        self._masks = [
-            (k.view_as(sm.frozen).to(layer.weight.dtype), s.view_as(sm.frozen).to(layer.weight.dtype))
-            for layer, sm, k, s in per_layer
-        ]
+        dtype = self.layers[0].weight.dtype
+        kept = (selected | (frozen == LOCKED)).to(dtype)
+        # sign(score) on searchable entries, 0 on frozen ones: the straight-through path.
+        directions = torch.where(searchable, torch.sign(scores), 0.0).to(dtype)
+        self._kept, self._tensors = [], []
+        for layer, sm, k, d in zip(self.layers, supermasks, kept.split(sizes), directions.split(sizes), strict=True):
+            weight, k, d = layer.weight, k.view_as(sm.frozen), d.view_as(sm.frozen)
+            scaled = weight * self._scale(k) if self.scales_weights else weight
+            self._kept.append(k)
+            self._tensors.append((scaled * k, scaled * d))
+
+    @staticmethod
+    def _scale(kept: torch.Tensor) -> torch.Tensor:
+        """``1/sqrt(1 - k_l)`` from a layer's kept mask, on its device (an empty layer counts as one kept entry)."""
+        return torch.rsqrt(kept.sum().clamp(min=1.0) / kept.numel())
+
+    def weight_scales(self) -> list[torch.Tensor]:
+        """The factor each layer's random weight is multiplied by: 1, or ``1/sqrt(1 - k_l)`` for signed constants."""
+        self._fresh()
+        if not self.scales_weights:
+            return [torch.ones((), device=k.device) for k in self._kept]
+        return [self._scale(k) for k in self._kept]
 
     def masks(self) -> dict[str, torch.Tensor]:
         """The current boolean supermask of every layer (locked and selected entries are True)."""
-        return {layer.name: self.layer_mask(i)[0].bool() for i, layer in enumerate(self.layers)}
+        self._fresh()
+        return {layer.name: k.bool() for layer, k in zip(self.layers, self._kept, strict=True)}
 
     # -- counts and bits ---------------------------------------------------------------------
 
@@ -237,10 +274,8 @@ class TicketSearch:
 
     def supermask_bits(self) -> torch.Tensor:
         """The ticket's bits: one per *searchable* entry, in layer order, on the CPU."""
-        bits = []
-        for i in range(len(self.layers)):
-            kept, searchable = self.layer_mask(i)
-            bits.append(kept.bool()[searchable.bool()].cpu())
+        masks = self.masks()
+        bits = [masks[layer.name][layer.supermask.frozen == SEARCHABLE].cpu() for layer in self.layers]
         return torch.cat(bits)
 
     @torch.no_grad()

@@ -1,9 +1,13 @@
 """Named grids, one per result of the frozen-network paper, and how to run them.
 
-Each sweep turns a mode (``quick`` or ``full``) into a list of
+Each sweep turns a scale (``quick``, ``laptop`` or ``full``, see :mod:`slt.scales`) into a list of
 :class:`~slt.config.RunConfig`. Records are named by the hash of their config, so running
 a sweep again starts only what is missing, and a sweep that was stopped
 resumes where it stopped (each run resumes from its own last checkpoint).
+
+Table 1 and Fig. 6 search each model at "the sparsity of the best performing SLT found in a dense
+source network in Figure 5" (Sec. 4.3): their configs are made from the fig5 records of the same
+scale, so fig5 runs first.
 
 Sweeps execute through submitit: ``executor="local"`` runs them as local
 processes (several may share one GPU), ``"slurm"`` as a SLURM job array, and
@@ -14,9 +18,11 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,132 +32,182 @@ from tqdm.auto import tqdm
 
 from .config import RunConfig, TicketConfig, check_choice
 from .errors import ConfigError, RunError
-from .modes import mode_settings
 from .recipes import recipe
 from .results import find_record, record_path
+from .scales import SCALES, grid, size_of
 from .train import prepare_out_dir
 
 EXECUTORS: tuple[str, ...] = ("local", "slurm", "debug")
 LOCAL_TIMEOUT_MIN = 60 * 24 * 365  # a run on this machine is never stopped by a timer
 SLURM_TIMEOUT_MIN = 60 * 24  # a day; set --slurm timeout_min=N to fit the partition's limit
-FULL_SEEDS = (0, 1, 2)
-QUICK_SEEDS = (0,)
+DEFAULT_RESULTS = "results"
 
-# Where each model is searched.
-DATASET_OF = {"conv6": "cifar10", "resnet18": "cifar10", "gin": "cora"}
-FULL_GRAPHS = ("cora", "citeseer", "ogbn-arxiv")
+# Where each image model is searched; the GIN runs on every graph of the sweep's grid.
+IMAGE_DATASET = {"conv6": "cifar10", "resnet18": "cifar10"}
+# Weights of the SLT rows of Table 1 and the sources of Fig. 6 ("SLT" rows: signed Kaiming constant).
+SLT_WEIGHTS = "signed_constant"
 
 
 def make_config(
-    mode: str, model: str, dataset: str, ticket: TicketConfig | None, seed: int, width: float = 1.0
+    scale: str, model: str, dataset: str, ticket: TicketConfig | None, seed: int, width: float = 1.0
 ) -> RunConfig:
-    """A run of ``model`` on ``dataset`` with the data set's recipe, sized by ``mode``."""
-    settings = recipe(dataset) | mode_settings(mode, model, dataset)
-    scale = settings.pop("width_scale")
+    """A run of ``model`` on ``dataset`` with the data set's recipe, sized by ``scale``."""
+    size = size_of(scale, model)
+    settings = recipe(dataset)
+    if ticket is None:
+        settings |= size.recipe
+    sized = {"train_subset": size.train_subset, "val_subset": size.val_subset}
+    if size.epochs is not None:
+        sized["epochs"] = size.epochs
     return RunConfig(
         model=model,
         dataset=dataset,
         ticket=ticket,
-        width=width * scale,
+        width=width * size.width,
         seed=seed,
         accept_data_copy=dataset == "cifar10",
-        **settings,
+        **(settings | sized),
     )
 
 
-def _seeds(mode: str) -> tuple[int, ...]:
-    return FULL_SEEDS if mode == "full" else QUICK_SEEDS
+def _model_datasets(points: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs = []
+    for model in points["models"]:
+        datasets = points["graphs"] if model == "gin" else (IMAGE_DATASET[model],)
+        pairs += [(model, dataset) for dataset in datasets]
+    return pairs
 
 
-def fig4(mode: str) -> list[RunConfig]:
+def _seeds(points: dict[str, Any], model: str) -> tuple[int, ...]:
+    seeds = points["seeds"]
+    return seeds[model] if isinstance(seeds, dict) else seeds
+
+
+def fig4(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
     """Search-space positioning: at a fixed freezing ratio, every prune:lock split, the sparsity
     swept across that split's searchable range [p, 1 - r]; EPL vs ERK; Conv6 on CIFAR-10."""
-    freeze = 0.6
-    splits = (1.0, 0.75, 0.5, 0.25, 0.0) if mode == "full" else (0.75, 0.25)
-    positions = (0.1, 0.3, 0.5, 0.7, 0.9) if mode == "full" else (0.5,)
-    rules = ("epl", "erk")
+    points = grid("fig4", scale)
+    freeze = points["freeze"]
     configs = []
-    for seed in _seeds(mode):
-        for prune_share in splits:
+    for seed in points["seeds"]:
+        for prune_share in points["prune_shares"]:
             p, r = freeze * prune_share, freeze * (1 - prune_share)
-            for position in positions:
+            for position in points["positions"]:
                 k = p + position * (1 - freeze)
-                for rule in rules:
+                for rule in ("epl", "erk"):
                     ticket = TicketConfig(sparsity=round(k, 6), prune=round(p, 6), lock=round(r, 6), layerwise=rule)
-                    configs.append(make_config(mode, "conv6", "cifar10", ticket, seed))
+                    configs.append(make_config(scale, "conv6", "cifar10", ticket, seed))
     return configs
 
 
-def _model_datasets(mode: str) -> list[tuple[str, str]]:
-    graphs = FULL_GRAPHS if mode == "full" else ("cora",)
-    return [("conv6", "cifar10"), ("resnet18", "cifar10"), *(("gin", g) for g in graphs)]
-
-
-def fig5(mode: str) -> list[RunConfig]:
+def fig5(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
     """Accuracy vs freezing ratio at several sparsities (positioned by the centring rule):
-    Conv6 and ResNet-18 on CIFAR-10, the GIN on graphs."""
-    freezes = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9) if mode == "full" else (0.0, 0.5)
-    sparsities = (0.5, 0.7, 0.9) if mode == "full" else (0.5,)
+    Conv6 and ResNet-18 on CIFAR-10, the GIN on graphs. Model by model, in the grid's order."""
+    points = grid("fig5", scale)
     configs = []
-    for seed in _seeds(mode):
-        for model, dataset in _model_datasets(mode):
-            for k in sparsities:
-                for f in freezes:
-                    ticket = TicketConfig(sparsity=k, freeze=f)
-                    configs.append(make_config(mode, model, dataset, ticket, seed))
+    for model, dataset in _model_datasets(points):
+        for seed in _seeds(points, model):
+            for k in points["sparsities"][model]:
+                for f in points["freezes"]:
+                    configs.append(make_config(scale, model, dataset, TicketConfig(sparsity=k, freeze=f), seed))
     return configs
 
 
-def _sources(sparsity: float, freeze: float) -> dict[str, TicketConfig]:
-    """The three sources of the papers at one sparsity: dense, sparse (pruned only) and frozen."""
+def best_dense_sparsity(model: str, dataset: str, scale: str, results: str | os.PathLike[str]) -> float:
+    """The sparsity of the best dense-source ticket of ``model`` in the fig5 records of ``scale``
+    (the highest mean test accuracy over seeds at freezing ratio 0), on ``dataset`` if fig5 has it,
+    else on the model's other data set (the laptop fig5 runs the GIN on Cora only)."""
+    from .results import load
+
+    folder = sweep_dir(results, "fig5", scale)
+    df = load(folder) if folder.is_dir() else pd.DataFrame()
+    if not df.empty:
+        df = df[(df["model"] == model) & (df["ticket.freeze"].fillna(0.0) == 0.0)]
+    if df.empty:
+        raise ConfigError(
+            f"Table 1 and Fig. 6 search {model} at the sparsity of its best dense-source ticket in Fig. 5, and "
+            f"{folder} has no dense {model} record: run `slt sweep fig5 --scale {scale}` first."
+        )
+    if (df["dataset"] == dataset).any():
+        df = df[df["dataset"] == dataset]
+    means = df.groupby("ticket.sparsity")["test_acc"].mean()
+    return float(means.idxmax())
+
+
+def sources(sparsity: float, freeze: float, weights: str = "kaiming_uniform") -> dict[str, TicketConfig]:
+    """The three sources of the paper at one sparsity: dense, sparse (pruned only) and frozen.
+
+    The sparse source is pruned at ``p = freeze``, so it stores as many bits as the frozen one.
+    Its tickets can only be sparser than ``p``, and at ``k = p`` nothing is left to search, so
+    when ``sparsity`` lies below the middle of its range ``[p, 1]`` it is searched at that middle
+    (the paper's "unintentionally high sparsity" of sparse sources).
+    """
+    sparse_k = round(max(sparsity, (1 + freeze) / 2), 6)
     return {
-        "dense": TicketConfig(sparsity=sparsity),
-        "sparse": TicketConfig(sparsity=sparsity, prune=freeze),
-        "frozen": TicketConfig(sparsity=sparsity, freeze=freeze),
+        "dense": TicketConfig(sparsity=sparsity, weights=weights),
+        "sparse": TicketConfig(sparsity=sparse_k, prune=freeze, weights=weights),
+        "frozen": TicketConfig(sparsity=sparsity, freeze=freeze, weights=weights),
     }
 
 
-def fig6(mode: str) -> list[RunConfig]:
+def fig6(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
     """Accuracy vs search-space size over width multipliers, for dense, sparse and frozen
-    sources of Conv6 at one sparsity."""
-    widths = (0.5, 1.0, 1.5, 2.0) if mode == "full" else (0.5, 1.0)
-    sparsity, freeze = 0.7, 0.6
+    sources of Conv6 at its best dense sparsity of Fig. 5."""
+    points = grid("fig6", scale)
+    sparsity = best_dense_sparsity("conv6", "cifar10", scale, results)
     configs = []
-    for seed in _seeds(mode):
-        for width in widths:
-            for ticket in _sources(sparsity, freeze).values():
-                configs.append(make_config(mode, "conv6", "cifar10", ticket, seed, width))
+    for seed in points["seeds"]:
+        for width in points["widths"]:
+            for ticket in sources(sparsity, points["freeze"]).values():
+                configs.append(make_config(scale, "conv6", "cifar10", ticket, seed, width))
     return configs
 
 
-def fig7(mode: str) -> list[RunConfig]:
+def fig7(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
     """Accuracy vs model size: Kaiming-uniform vs signed-constant weights, dense and frozen
     sources of Conv6 over widths."""
-    widths = (0.5, 1.0, 2.0) if mode == "full" else (0.5,)
-    freezes = (0.0, 0.6)
+    points = grid("fig7", scale)
     configs = []
-    for seed in _seeds(mode):
-        for width in widths:
+    for seed in points["seeds"]:
+        for width in points["widths"]:
             for weights in ("kaiming_uniform", "signed_constant"):
-                for f in freezes:
-                    ticket = TicketConfig(sparsity=0.7, freeze=f, weights=weights)
-                    configs.append(make_config(mode, "conv6", "cifar10", ticket, seed, width))
+                for f in points["freezes"]:
+                    ticket = TicketConfig(sparsity=points["sparsity"], freeze=f, weights=weights)
+                    configs.append(make_config(scale, "conv6", "cifar10", ticket, seed, width))
     return configs
 
 
-def table1(mode: str) -> list[RunConfig]:
-    """Weight training vs SLT dense / sparse / frozen, for Conv6, ResNet-18 and the GIN."""
-    sparsity, freeze = 0.7, 0.6
+def table1(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
+    """Weight training (Kaiming uniform) vs SLT dense / sparse / frozen (signed Kaiming constant),
+    each model's tickets at the sparsity of its best dense-source ticket in the fig5 records."""
+    points = grid("table1", scale)
     configs = []
-    for seed in _seeds(mode):
-        for model, dataset in _model_datasets(mode):
-            configs.append(make_config(mode, model, dataset, None, seed))
-            for ticket in _sources(sparsity, freeze).values():
-                configs.append(make_config(mode, model, dataset, ticket, seed))
+    for model, dataset in _model_datasets(points):
+        sparsity = best_dense_sparsity(model, dataset, scale, results)
+        for seed in _seeds(points, model):
+            configs.append(make_config(scale, model, dataset, None, seed))
+            tickets: dict[str, TicketConfig] = {}
+            for f in points["freezes"][model]:
+                tickets |= {f"{name}-{f}": t for name, t in sources(sparsity, f, SLT_WEIGHTS).items()}
+            unique = list({t: None for t in tickets.values()})  # one dense row, whatever the freezing ratios
+            configs += [make_config(scale, model, dataset, t, seed) for t in unique]
     return configs
 
 
-SWEEPS: dict[str, Callable[[str], list[RunConfig]]] = {
+def calibration(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
+    """Weight training of the scale's Conv6 at several learning rates: the paper's lr 0.1 was made for
+    the full-width network, and the scale's weight-training lr is the one with the best validation accuracy."""
+    points = grid("calibration", scale)
+    configs = []
+    for seed in points["seeds"]:
+        for lr in points["lrs"]:
+            config = make_config(scale, points["model"], IMAGE_DATASET[points["model"]], None, seed)
+            configs.append(replace(config, lr=lr))
+    return configs
+
+
+SWEEPS: dict[str, Callable[..., list[RunConfig]]] = {
+    "calibration": calibration,
     "fig4": fig4,
     "fig5": fig5,
     "fig6": fig6,
@@ -160,11 +216,11 @@ SWEEPS: dict[str, Callable[[str], list[RunConfig]]] = {
 }
 
 
-def sweep_configs(name: str, mode: str) -> list[RunConfig]:
-    """The configs of a named sweep in a mode."""
+def sweep_configs(name: str, scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
+    """The configs of a named sweep at a scale (Table 1 and Fig. 6 read the fig5 records under ``results``)."""
     check_choice("sweep", name, tuple(SWEEPS))
-    check_choice("mode", mode, ("quick", "full"))
-    return SWEEPS[name](mode)
+    check_choice("scale", scale, SCALES)
+    return SWEEPS[name](scale, results)
 
 
 def config_fields(config: RunConfig) -> dict[str, Any]:
@@ -200,9 +256,9 @@ def select(configs: list[RunConfig], where: dict[str, str]) -> list[RunConfig]:
     return chosen
 
 
-def sweep_dir(out: str | os.PathLike[str], name: str, mode: str) -> Path:
-    """Records of a sweep live in ``OUT/<name>/<mode>/``."""
-    return Path(out) / name / mode
+def sweep_dir(out: str | os.PathLike[str], name: str, scale: str) -> Path:
+    """Records of a sweep live in ``OUT/<name>/<scale>/``."""
+    return Path(out) / name / scale
 
 
 def pending(configs: Iterable[RunConfig], out: Path) -> list[RunConfig]:
@@ -261,9 +317,13 @@ def estimate_seconds(configs: list[RunConfig]) -> float:
     return total
 
 
+def describe_duration(seconds: float) -> str:
+    return f"{seconds / 3600:,.1f} hours" if seconds >= 5400 else f"{max(1, round(seconds / 60))} minutes"
+
+
 def run_sweep(
     name: str,
-    mode: str,
+    scale: str,
     out: str | os.PathLike[str],
     data_dir: str | os.PathLike[str] | None = None,
     executor: str = "local",
@@ -272,23 +332,33 @@ def run_sweep(
     where: dict[str, str] | None = None,
 ) -> list[Path]:
     """Run every missing config of a sweep (or of its part that ``where`` selects, see :func:`select`);
-    returns the record paths of the configs run."""
+    returns the record paths of the configs run.
+
+    Before starting, says how many runs are missing and, for runs on this machine, about how long
+    they will take here (from timing a few training steps of each model).
+    """
     import torch
 
     check_choice("executor", executor, EXECUTORS)
     if max_parallel < 1:
         raise ConfigError(f"max-parallel must be at least 1, got {max_parallel}.")
-    configs = select(sweep_configs(name, mode), where or {})
-    folder = prepare_out_dir(sweep_dir(out, name, mode))
+    configs = select(sweep_configs(name, scale, out), where or {})
+    folder = prepare_out_dir(sweep_dir(out, name, scale))
     todo = pending(configs, folder)
-    if mode == "full" and todo and not torch.cuda.is_available() and executor != "slurm":
-        seconds = estimate_seconds(todo)
-        duration = f"{seconds / 3600:,.0f} hours" if seconds >= 5400 else f"{max(1, round(seconds / 60))} minutes"
-        warnings.warn(
-            f"running the full {name} sweep ({len(todo)} runs) without a GPU will take about {duration} "
-            "on this machine; use a GPU or --mode quick.",
-            stacklevel=2,
+    if todo and executor != "slurm":
+        seconds = estimate_seconds(todo) / (max_parallel if executor == "local" else 1) ** 0.5
+        print(
+            f"{name} ({scale}): {len(todo)} of {len(configs)} runs to go, about {describe_duration(seconds)} "
+            "on this machine",
+            file=sys.stderr,
+            flush=True,
         )
+        if scale == "full" and not torch.cuda.is_available():
+            warnings.warn(
+                f"the full {name} sweep is the paper's setting, meant for a GPU; on this machine's CPU it takes "
+                f"about {describe_duration(seconds)}: use a GPU or --scale laptop.",
+                stacklevel=2,
+            )
     if todo:
         ex = make_executor(folder, executor, max_parallel, slurm)
         threads: int | None = None
@@ -361,15 +431,15 @@ def _execute(
         )
 
 
-def sweep_status(name: str, mode: str, out: str | os.PathLike[str]) -> tuple[list[Path], list[RunConfig]]:
+def sweep_status(name: str, scale: str, out: str | os.PathLike[str]) -> tuple[list[Path], list[RunConfig]]:
     """The finished record files of a sweep and the configs still missing one."""
-    folder = sweep_dir(out, name, mode)
-    configs = sweep_configs(name, mode)
+    folder = sweep_dir(out, name, scale)
+    configs = sweep_configs(name, scale, out)
     done = [record_path(folder, c.run_id) for c in configs if record_path(folder, c.run_id).exists()]
     return done, [c for c in configs if not record_path(folder, c.run_id).exists()]
 
 
-def grid_table(name: str, mode: str) -> pd.DataFrame:
+def grid_table(name: str, scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> pd.DataFrame:
     """The settings of a sweep, one row per run (seeds included), config fields flattened."""
-    rows = [config_fields(c) for c in sweep_configs(name, mode)]
+    rows = [config_fields(c) for c in sweep_configs(name, scale, results)]
     return pd.DataFrame(rows).drop(columns=["ticket"], errors="ignore")

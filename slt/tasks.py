@@ -56,8 +56,8 @@ class ImageTask:
         subset = config.train_subset
         self.splits = {
             "train": data.train if subset is None else data.train.subset(subset),
-            "val": data.val if config.eval_subset is None else data.val.subset(config.eval_subset),
-            "test": data.test if config.eval_subset is None else data.test.subset(config.eval_subset),
+            "val": data.val if config.val_subset is None else data.val.subset(config.val_subset),
+            "test": data.test,
         }
         self.input_shape, self.num_classes, self.variant = data.input_shape, data.num_classes, data.variant
         self.train_examples = len(self.splits["train"])
@@ -167,7 +167,7 @@ def load_task(
     if config.dataset in GRAPH_DATASETS:
         from .data.graphs import load_graph
 
-        return GraphTask(load_graph(config.dataset, data_dir), config).to(device)
+        return GraphTask(load_graph(config.dataset, data_dir, config.graph_split), config).to(device)
     data = load_image_dataset(
         config.dataset,
         data_dir,

@@ -13,7 +13,7 @@ from slt.config import TicketConfig
 from slt.errors import ConfigError
 from slt.freezing import LOCKED, PRUNED
 from slt.models import build_model
-from slt.supermask import StraightThroughMask, apply_ticket_search, top_k_mask
+from slt.supermask import apply_ticket_search, top_k_mask
 
 from toys import toy_cnn, toy_mlp
 
@@ -91,19 +91,18 @@ def test_the_score_gradient_keeps_the_sign_of_the_score():
     assert (scores < 0).any() and (expected[scores < 0] != 0).any()
 
 
-def test_the_straight_through_backward_is_weight_times_score_sign():
-    weight = torch.randn(4, 5, dtype=torch.double)
-    scores = torch.randn(4, 5, dtype=torch.double, requires_grad=True)
-    mask = (scores.abs() > 0.5).double()
-    searchable = torch.ones_like(weight)
-
-    def f(s):
-        return StraightThroughMask.apply(weight, s, mask, searchable)
-
-    # The exact derivative of w * |s| (the straight-through surrogate) is w * sign(s).
-    out = f(scores)
-    out.backward(torch.ones_like(out))
-    assert torch.allclose(scores.grad, weight * torch.sign(scores.detach()))
+def test_the_score_gradient_of_signed_constants_carries_the_layer_scale():
+    # w_eff = w * c * mask with c = 1/sqrt(1 - k_l) held constant: d loss / d s = (d loss / d W_eff) * w * c * sign(s).
+    model = nn.Sequential(nn.Linear(6, 3, bias=False))
+    search = apply_ticket_search(model, TicketConfig(sparsity=0.5, prune=0.2, lock=0.2, weights="signed_constant"))
+    x = torch.randn(5, 6)
+    model(x).sum().backward()
+    layer = search.layers[0]
+    scores, weight, frozen = layer.supermask.scores, layer.weight, layer.supermask.frozen
+    (scale,) = search.weight_scales()
+    assert math.isclose(scale.item(), 1 / math.sqrt(1 - 0.5), rel_tol=1e-6)
+    expected = (torch.ones(5, 3).T @ x) * weight * scale * torch.sign(scores) * (frozen == 0)
+    assert torch.allclose(scores.grad, expected)
 
 
 def test_top_k_breaks_ties_by_position_and_counts_exactly():
@@ -153,15 +152,35 @@ def test_same_seed_same_network_on_the_gpu():
         assert torch.equal(a.supermask.frozen, b.supermask.frozen.cpu())
 
 
-def test_signed_constant_weights_are_scaled_by_the_layer_sparsity():
+def test_signed_constant_weights_follow_each_layers_current_sparsity():
+    """w_eff = sign(w) * std_l / sqrt(1 - k_l) * mask, with k_l counted from the layer's mask after steps
+    that moved it (the authors' dynamic scale), not from the initial allocation."""
     model = toy_mlp()
-    search = apply_ticket_search(model, TicketConfig(sparsity=0.5, weights="signed_constant", layerwise="erk"))
-    for layer in search.layers:
-        fan_in = layer.weight.shape[1]
-        magnitude = math.sqrt(2 / fan_in) / math.sqrt(1 - layer.counts.sparsity)
-        assert torch.allclose(layer.weight.abs(), torch.full_like(layer.weight, magnitude))
+    config = TicketConfig(sparsity=0.5, weights="signed_constant", layerwise="erk")
+    search = apply_ticket_search(model, config)
+    optimizer = torch.optim.SGD(list(search.scores()), lr=5.0)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        loss = model(torch.randn(16, 20, generator=g)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    moved = 0
+    for layer, mask in zip(search.layers, search.masks().values(), strict=True):
+        k_l = 1 - mask.float().mean().item()
+        moved += not math.isclose(k_l, layer.counts.sparsity, abs_tol=1e-9)
+        std = math.sqrt(2 / layer.weight.shape[1])
+        expected = torch.sign(layer.weight) * std / math.sqrt(1 - k_l) * mask
+        assert torch.allclose(layer.module.weight, expected, rtol=1e-6, atol=0)
+    assert moved, "the steps should have moved some layer's sparsity away from its initial allocation"
     ku = apply_ticket_search(toy_mlp(), TicketConfig(sparsity=0.5))
     assert torch.equal(torch.sign(ku.layers[0].weight), torch.sign(search.layers[0].weight))
+
+
+def test_kaiming_weights_are_not_rescaled():
+    search = apply_ticket_search(toy_mlp(), TicketConfig(sparsity=0.7, freeze=0.4))
+    for layer, mask in zip(search.layers, search.masks().values(), strict=True):
+        assert torch.equal(layer.module.weight, layer.weight * mask)
 
 
 def test_only_scores_are_trainable_and_the_model_stays_plain_pytorch():
