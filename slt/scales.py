@@ -45,7 +45,7 @@ SIZES: dict[str, dict[str, Size]] = {
     "laptop": {
         "conv6": Size(width=0.25, train_subset=12_800, val_subset=2_000, epochs=16, recipe={"lr": 0.01}),
         "resnet18": Size(width=0.25, train_subset=12_800, val_subset=2_000, epochs=8),
-        "gin": Size(epochs=200),
+        "gin": Size(epochs=100),
     },
     "quick": {
         "mlp": Size(width=0.5, train_subset=2_000, val_subset=1_000, epochs=2),
@@ -85,7 +85,7 @@ GRIDS: dict[str, dict[str, dict[str, Any]]] = {
         "laptop": {
             "models": ("conv6", "gin", "resnet18"),
             "graphs": ("cora",),
-            "freezes": (0.0, 0.4, 0.8),
+            "freezes": {"conv6": (0.0, 0.3, 0.6, 0.9), "resnet18": (0.0, 0.6, 0.9), "gin": (0.0, 0.3, 0.6, 0.9)},
             "sparsities": {"conv6": (0.5, 0.7, 0.9), "resnet18": (0.7, 0.9), "gin": (0.5, 0.7, 0.9)},
             "seeds": (0, 1),
         },

@@ -1,8 +1,10 @@
 """The built book in a real browser: headless Chromium, driven by Selenium.
 
-Run after ``make book``; skipped when ``_build/html`` or Chromium is missing. Every
-page must render, load all of its images, and (for chapters) link to its notebook
-in Colab; figures must stay on white in dark mode; search must find "ticket".
+Run after ``make book``; skipped when ``_build/html`` or Chromium is missing. The
+browser reaches nothing but the local server, as for a reader offline. Every page must
+render, load all of its images, typeset all of its math (with the book's own MathJax),
+and (for chapters) link to its notebook in Colab; figures must stay on white in dark
+mode; search must find "ticket".
 Screenshots of one chapter in light and dark mode are left in ``_build/browser-test/``.
 """
 
@@ -36,6 +38,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--window-size=1280,1000",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",  # offline: only the local server answers
 ]
 
 pytestmark = [
@@ -131,16 +134,41 @@ def open_built(driver, site: str, page: str, theme: str = "light") -> None:
 KNOWN_UPSTREAM_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 
 
-def local_errors(driver) -> list[str]:
-    """Console errors about this site's own files (the MathJax CDN is unreachable offline and ignored)."""
+def console_errors(driver) -> list[str]:
+    """The page's console errors (a file the book would fetch from the network fails offline and shows here)."""
     return [
         e["message"]
         for e in driver.get_log("browser")
         if e["level"] == "SEVERE"
-        and "127.0.0.1" in e["message"]
         and "/favicon.ico" not in e["message"]  # asked for by the browser itself; the book has no icon
         and not any(known in e["message"] for known in KNOWN_UPSTREAM_ERRORS)
     ]
+
+
+# What MathJax leaves in the text of a formula it did not typeset: Sphinx writes inline math as
+# \(...\) and display math as \[...\]; $$ is what a display formula MyST did not parse shows.
+RAW_TEX = ("\\(", "\\)", "\\[", "\\]", "$$")
+
+AWAIT_TYPESETTING = """
+const done = arguments[arguments.length - 1];
+window.MathJax.startup.promise.then(() => done('typeset'), err => done('MathJax failed: ' + err));
+"""
+
+
+def typeset_math(driver, timeout: float = 30.0) -> str:
+    """Wait for MathJax's first typesetting of the page: 'typeset', 'no math' (Sphinx loads no MathJax) or why not."""
+    from selenium.common.exceptions import TimeoutException
+
+    # Sphinx writes the configuration (window.MathJax = {...}) and a deferred <script> only on pages with
+    # math; the loaded MathJax replaces that object with its own, whose startup.promise settles after typesetting.
+    if not driver.execute_script("return 'MathJax' in window"):
+        return "no math"
+    try:
+        wait_until(driver, "return !!(window.MathJax.startup && window.MathJax.startup.promise)", timeout)
+    except TimeoutException:
+        return f"MathJax did not load within {timeout:.0f} s"
+    driver.set_script_timeout(timeout)
+    return driver.execute_async_script(AWAIT_TYPESETTING)
 
 
 def figure_images(driver) -> list:
@@ -181,8 +209,44 @@ def test_page_renders_with_its_images(site, browser, page):
         "return Array.from(document.images).filter(img => !(img.naturalWidth > 0)).map(img => img.src)"
     )
     assert not broken, f"{page}: images that did not load: {broken}"
-    errors = local_errors(browser)
+    errors = console_errors(browser)
     assert not errors, f"{page}: console errors: {errors}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_math_is_typeset(site, browser, page):
+    open_built(browser, site, page)
+    state = typeset_math(browser)
+    text = browser.execute_script("return document.body.innerText")
+    raw = [text[max(i - 40, 0) : i + 40] for i in (text.find(d) for d in RAW_TEX) if i >= 0]
+    assert not raw, f"{page}: raw TeX on the page ({state}): {raw}"
+    assert state in ("typeset", "no math"), f"{page}: {state}"
+    untypeset = browser.execute_script(
+        "return Array.from(document.querySelectorAll('span.math, div.math'))"
+        ".filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 80))"
+    )
+    assert not untypeset, f"{page}: formulas without MathJax output: {untypeset}"
+    errors = browser.execute_script(
+        "return Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error'))"
+    )
+    assert not errors, f"{page}: TeX errors in formulas: {errors}"
+
+
+def test_math_renders_with_the_books_own_mathjax(site, browser):
+    """A chapter with math loads MathJax from the book's _static (not a CDN) and shows MathJax's output."""
+    page = "notebooks/frozen-freezing-ratio"  # its overview counts the tickets as \binom{N}{(1-k)N}
+    open_built(browser, site, page)
+    assert typeset_math(browser) == "typeset"
+    sources = browser.execute_script(
+        "return Array.from(document.scripts).map(s => s.src).filter(src => /mathjax/i.test(src))"
+    )
+    assert sources, f"{page}: no MathJax script"
+    assert all(src.startswith(f"{site}/_static/mathjax/") for src in sources), f"{page}: MathJax from {sources}"
+    rendered = browser.execute_script(
+        "return Array.from(document.querySelectorAll('mjx-container')).filter(c => c.getBoundingClientRect().width > 0)"
+        ".length"
+    )
+    assert rendered > 0, f"{page}: no formula rendered by MathJax (no visible mjx-container)"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

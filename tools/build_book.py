@@ -55,8 +55,15 @@ def execute(chapter: str) -> None:
     subprocess.run([BIN / "jupytext", "--sync", "--quiet", source], check=True, cwd=ROOT)
     target = EXECUTED / "notebooks" / f"{chapter}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Without stored widget state, myst-nb adds no ipywidgets scripts from a CDN to the page: the book needs
+    # no network (a progress bar of the library's, a widget in a kernel, then shows nothing).
     papermill.execute_notebook(
-        source.with_suffix(".ipynb"), target, cwd=ROOT, kernel_name="python3", progress_bar=False
+        source.with_suffix(".ipynb"),
+        target,
+        cwd=ROOT,
+        kernel_name="python3",
+        progress_bar=False,
+        store_widget_state=False,
     )
 
 
