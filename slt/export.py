@@ -9,7 +9,7 @@ import torch
 
 from .config import RunConfig
 from .errors import ConfigError
-from .results import read_record
+from .results import read_record, record_checkpoint
 from .supermask import TicketSearch
 from .tasks import load_task
 from .ticket import export_ticket, load_ticket
@@ -21,8 +21,8 @@ def export_from_run(source: str | os.PathLike[str], out: str | os.PathLike[str])
     source = Path(source)
     if source.suffix == ".json":
         record = read_record(source)
-        ckpt = Path(record["checkpoint"])
-        if not ckpt.exists():
+        ckpt = record_checkpoint(record, source)
+        if ckpt is None or not ckpt.exists():  # an old record's absolute path on another machine
             ckpt = checkpoint_path(source.parent, record["run_id"])
     else:
         ckpt, record = source, None

@@ -56,30 +56,52 @@ def find_record(out_dir: str | os.PathLike[str], config_dict: dict[str, Any], ru
     return record
 
 
-def environment() -> dict[str, Any]:
-    """Versions, platform and git commit, stored with every record."""
+def _git(args: list[str], folder: Path) -> str | None:
+    """The output of a git command run in ``folder``, or None where git or a repository is missing."""
+    try:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, check=True, cwd=folder, timeout=30
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        return None
+
+
+def environment(folder: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Versions, platform, git commit and whether tracked files had uncommitted changes, stored with every record.
+
+    Git is asked in ``folder``, by default the package's source folder; ``git_dirty``
+    ignores untracked files (records and checkpoints written into the tree as a
+    sweep runs) and is None, like ``git_commit``, where git or a repository is missing.
+    """
     versions = {}
     for package in ("slt", "torch", "torchvision", "torch_geometric", "numpy"):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:
             continue
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parent,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
+    where = Path(folder) if folder is not None else Path(__file__).resolve().parent
+    commit = _git(["rev-parse", "HEAD"], where)
+    status = _git(["status", "--porcelain", "--untracked-files=no"], where) if commit else None
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "versions": versions,
         "git_commit": commit,
+        "git_dirty": None if status is None else status != "",
     }
+
+
+def record_checkpoint(record: dict[str, Any], record_file: str | os.PathLike[str]) -> Path | None:
+    """The checkpoint a record names, resolved against the record's folder (None if it names none).
+
+    Records store it relative to their folder, so an output folder can be moved or
+    committed; older records stored an absolute path, which is returned as it is.
+    """
+    stored = record.get("checkpoint")
+    if not isinstance(stored, str) or not stored:
+        return None
+    path = Path(stored)
+    return path if path.is_absolute() else Path(record_file).parent / path
 
 
 def load(path: str | os.PathLike[str]) -> pd.DataFrame:
