@@ -103,3 +103,48 @@ def test_bad_targets_are_refused():
         construct_ticket(target, 129, progress=False)
     with pytest.raises(ConfigError, match="target_bits"):
         construct_ticket(target, 4, bits=2, target_bits=5, progress=False)
+
+
+# --- inputs the construction cannot answer ---------------------------------------------------------
+
+
+def test_precisions_beyond_exact_integer_arithmetic_are_refused():
+    target = random_target(0, [3, 2], [False])
+    # bits=33 used to wrap int64 around and report a max weight error of 0.125 while the masks gave 0.998.
+    with pytest.raises(ConfigError, match="bits=33 is more than 28"):
+        construct_ticket(target, 4, bits=33, progress=False)
+    with pytest.raises(ConfigError, match="float32"):
+        construct_ticket(target.float(), 4, bits=25, progress=False)
+    big = random_target(0, [3, 2], [False])
+    with torch.no_grad():
+        big[0].weight.mul_(1e4)
+    with pytest.raises(ConfigError, match="scale the target down"):
+        construct_ticket(big, 4, bits=26, progress=False)
+    with pytest.raises(ConfigError, match=r"per_input=2\.7"):
+        construct_ticket(target, 2.7, progress=False)
+    nan = random_target(0, [3, 2], [False])
+    with torch.no_grad():
+        nan[0].weight[0, 0] = float("nan")
+    with pytest.raises(ConfigError, match="NaN"):
+        construct_ticket(nan, 4, progress=False)
+
+
+def test_reported_errors_are_the_masks_errors_at_the_largest_precision():
+    target = random_target(2, [3, 2], [False])
+    ticket = construct_ticket(target, 12, seed=1, bits=28, progress=False)
+    pruned = ticket.pruned()
+    u, v = pruned[0].weight.detach().double(), pruned[2].weight.detach().double()
+    w = ticket.reference[0].weight.detach().double()
+    achieved_pos = (v @ torch.relu(u)).numpy() - w.numpy()
+    achieved_neg = (v @ torch.relu(-u)).numpy() + w.numpy()
+    np.testing.assert_allclose(ticket.errors[0].pos, achieved_pos, atol=1e-12)
+    np.testing.assert_allclose(ticket.errors[0].neg, achieved_neg, atol=1e-12)
+
+
+def test_output_error_bound_refuses_negative_eps_and_wrong_inputs():
+    target = random_target(0, [3, 2], [False])
+    ticket = construct_ticket(target, 4, progress=False)
+    with pytest.raises(ConfigError, match="eps=-1"):
+        output_error_bound(ticket, torch.randn(4, 3), eps=-1)  # used to return a negative bound
+    with pytest.raises(ConfigError, match="5 inputs"):
+        output_error_bound(ticket, torch.randn(4, 5))

@@ -88,3 +88,35 @@ def test_bad_input_is_refused():
         fixed_size_sums(np.zeros(40), 20)
     with pytest.raises(ConfigError, match="at most 44"):
         fixed_size_errors_by_width([50], [2], 1, progress=False)
+
+
+# --- inputs a solver cannot answer ---------------------------------------------------------------
+
+
+def test_k_above_every_width_and_non_integer_sizes_are_refused():
+    with pytest.raises(ConfigError, match="k=8 is larger than every width"):
+        fixed_size_errors_by_width([4, 6], [2, 8], 1, progress=False)  # its row used to be all NaN
+    with pytest.raises(ConfigError, match=r"ks=2\.5"):
+        fixed_size_errors_by_width([4, 6], [2.5], 1, progress=False)
+    with pytest.raises(ConfigError, match=r"widths=4\.5"):
+        fixed_size_errors_by_width([4.5], [2], 1, progress=False)
+    with pytest.raises(ConfigError, match=r"k=1\.5"):
+        fixed_size_grid_errors([0.1, 0.2], 1.5)
+
+
+def test_fit_rfss_constant_refuses_points_without_a_logarithm():
+    with pytest.raises(ConfigError, match="eps > 0"):
+        fit_rfss_constant([10.0, 12.0], [2.0, 2.0], [0.0, 0.1])
+    with pytest.raises(ConfigError, match="shapes"):
+        fit_rfss_constant([10.0, 12.0], [2.0], [0.1, 0.1])
+
+
+@settings(max_examples=30, deadline=None)
+@given(instances(), st.floats(3, 8), st.integers(1, 40))
+def test_fixed_size_targets_far_from_the_sums_match_brute_force(instance, offset, num_targets):
+    values, k = instance
+    values = values + offset  # every k-subset sum is about k * offset: far from [-1, 1] unless k = 0
+    targets = np.linspace(-1, 1, num_targets)
+    sums = brute_k_sums(values, k)
+    expected = np.abs(sums[None, :] - targets[:, None]).min(axis=1)
+    np.testing.assert_allclose(fixed_size_grid_errors(values, k, num_targets), expected, atol=1e-12)

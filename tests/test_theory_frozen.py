@@ -15,9 +15,9 @@ from slt.theory.frozen import (
     LOCKED,
     PRUNED,
     draw_roles,
+    free_fraction_scaling,
     frozen_grid_errors,
     frozen_prefix_errors,
-    lemma_scaling,
     split_roles,
     width_needed_map,
 )
@@ -81,12 +81,12 @@ def test_roles_have_the_requested_rates():
     assert np.mean(roles == LOCKED) == pytest.approx(0.2, abs=0.005)
 
 
-def test_pruning_only_costs_the_lemma_factor_on_average():
+def test_pruning_only_costs_the_free_fraction_on_average():
     # With pruning only (no shift) the free values are an i.i.d. sample, so the width needed
     # scales like 1/(1-p); the (p, r) = (0, 0) cell must need fewer variables than heavy freezing.
     needed = width_needed_map([0.0, 0.5], [0.0, 0.25], eps=0.05, free_needed=10, draws=30, seed=0, progress=False)
     assert needed[0, 0] < needed[1, 0] < needed[1, 1]
-    assert needed[1, 0] == pytest.approx(lemma_scaling(needed[0, 0], 0.5, 0.0), rel=0.35)
+    assert needed[1, 0] == pytest.approx(free_fraction_scaling(needed[0, 0], 0.5, 0.0), rel=0.35)
 
 
 def test_bad_rates_are_refused():
@@ -94,3 +94,49 @@ def test_bad_rates_are_refused():
         draw_roles(np.random.default_rng(0), 5, 0.6, 0.4)
     with pytest.raises(ConfigError, match="same shape"):
         frozen_grid_errors(np.zeros(3), np.zeros(2, dtype=np.int8))
+
+
+# --- inputs a solver cannot answer, and work that would explode ---------------------------------
+
+
+def test_unknown_role_codes_are_refused():
+    # Code 7 used to be read as pruned (neither free nor locked).
+    with pytest.raises(ConfigError, match="role code 7 is unknown"):
+        frozen_grid_errors(np.array([0.5, 0.25]), np.array([FREE, 7]))
+    with pytest.raises(ConfigError, match="role code -1 is unknown"):
+        frozen_prefix_errors(np.array([0.5, 0.25]), np.array([FREE, -1]))
+    with pytest.raises(ConfigError, match="whole numbers"):
+        split_roles(np.array([0.5]), np.array([0.5]))
+
+
+def test_non_integer_and_negative_arguments_are_refused():
+    with pytest.raises(ConfigError, match=r"n=2\.5"):
+        draw_roles(np.random.default_rng(0), 2.5, 0.1, 0.1)
+    with pytest.raises(ConfigError, match="finite"):
+        draw_roles(np.random.default_rng(0), 5, np.nan, 0.1)
+    with pytest.raises(ConfigError, match="negative"):
+        width_needed_map([-0.1, 0.2], [0.0], eps=0.1, free_needed=4, draws=2, progress=False)
+    with pytest.raises(ConfigError, match="eps=0 must be positive"):
+        width_needed_map([0.0], [0.0], eps=0.0, free_needed=4, draws=2, progress=False)
+
+
+def test_free_fraction_scaling_is_nan_where_nothing_is_free():
+    np.testing.assert_allclose(free_fraction_scaling(10.0, [0.0, 0.5, 0.6], [0.0, 0.0, 0.4]), [10.0, 20.0, np.nan])
+
+
+def test_a_large_locked_sum_is_settled_without_a_search_per_target(monkeypatch):
+    # 40 free values and a locked sum of 1000: every target lies below all achievable sums, so the
+    # error is the distance to the smallest one, L + (sum of the negative free values). The exact
+    # solver used to search all 2^20 half-sums once per target (minutes).
+    import slt.theory.subset_sum as ss
+
+    searched = []
+    original = ss._exact_targets
+    monkeypatch.setattr(ss, "_exact_targets", lambda sides, t: searched.append(t.size) or original(sides, t))
+    rng = np.random.default_rng(0)
+    values = np.r_[rng.uniform(-1, 1, 40), 500.0, 500.0]
+    roles = np.r_[np.full(40, FREE), LOCKED, LOCKED].astype(np.int8)
+    smallest = 1000.0 + values[:40][values[:40] < 0].sum()
+    targets = np.linspace(-1, 1, 2001)
+    np.testing.assert_allclose(frozen_grid_errors(values, roles), smallest - targets, rtol=1e-12)
+    assert sum(searched) <= 4

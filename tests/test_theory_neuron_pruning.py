@@ -104,3 +104,45 @@ def test_brute_force_refuses_wide_networks():
     net = draw_network(np.random.default_rng(0), MAX_BRUTE_FORCE + 1, 2)
     with pytest.raises(ConfigError, match="neuron_pruning_milp"):
         neuron_pruning_bruteforce(net, np.array([1.0, 0.0]), evaluation_points(np.array([1.0, 0.0]), 8, 3))
+
+
+# --- d = 1 and inputs a solver cannot answer -------------------------------------------------------
+
+
+def test_one_input_works_and_its_two_points_are_the_whole_sphere():
+    # d = 1 used to give NaN points, then (inf, empty mask), then a MILP "Model error".
+    w = np.array([1.0])
+    np.testing.assert_array_equal(evaluation_points(w), [[-1.0], [1.0]])
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        net, w = draw_network(rng, 8, 1), draw_target(rng, 1)
+        points = evaluation_points(w)
+        err, _ = neuron_pruning_bruteforce(net, w, points)
+        assert np.isfinite(err) and err == pytest.approx(brute_neuron_pruning(net, w, points), abs=1e-12)
+        found = neuron_pruning_milp(net, w, points, time_limit=10)
+        assert found.lower <= err + 1e-7 <= found.upper + 2e-7
+        # For d = 1 neuron pruning is no worse than the weight-pruning gadget (Exercise 1 of the chapter).
+        wp = weight_pruning(net, w)
+        assert err <= np.abs(wp.output(net, points) - relu_neuron(w, points)).max() + 1e-12
+    comp = compare_pruning(1, [2, 8], [2, 8], draws=2, time_limit=5, progress=False)
+    assert np.all(np.isfinite(comp.np_upper)) and np.all(np.isfinite(comp.wp_bound))
+
+
+def test_bad_targets_points_and_widths_are_refused():
+    net = draw_network(np.random.default_rng(0), 6, 2)
+    with pytest.raises(ConfigError, match=r"shape \(3,\).*length d=2"):
+        weight_pruning(net, np.array([0.6, 0.8, 0.0]))  # used to ignore the third entry
+    with pytest.raises(ConfigError, match="finite"):
+        weight_pruning(net, np.array([np.nan, 0.8]))
+    with pytest.raises(ConfigError, match="zero"):
+        evaluation_points(np.zeros(2))
+    with pytest.raises(ConfigError, match=r"width=2\.7"):
+        net.prefix(2.7)  # used to become 2
+    with pytest.raises(ConfigError, match=r"per_input=2\.7"):
+        compare_pruning(2, [2.7], [4], 1, progress=False)
+    with pytest.raises(ConfigError, match="d=0"):
+        draw_network(np.random.default_rng(0), 4, 0)
+    with pytest.raises(ConfigError, match="points have shape"):
+        neuron_pruning_bruteforce(net, np.array([0.6, 0.8]), np.ones((5, 3)))
+    with pytest.raises(ConfigError, match="start"):
+        neuron_pruning_milp(net, np.array([0.6, 0.8]), evaluation_points(np.array([0.6, 0.8]), 8, 3), start=[1, 0])

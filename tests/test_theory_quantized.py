@@ -73,3 +73,49 @@ def test_too_big_a_bitset_is_refused():
         hitting_times(2**40, 64, 1, progress=False)
     with pytest.raises(ConfigError, match="max_abs"):
         all_targets_hit([1, 2], 0)
+
+
+# --- inputs a solver cannot answer, and work that would explode ---------------------------------
+
+
+def test_non_integer_samples_are_refused():
+    # Both used to truncate silently: [1.6, -1.6] "hit" every target in [-1, 1]; [0.5, 1.7] gave sums [0, 1].
+    with pytest.raises(ConfigError, match="whole numbers"):
+        all_targets_hit([1.6, -1.6], 1)
+    with pytest.raises(ConfigError, match="whole numbers"):
+        reachable_sums([0.5, 1.7])
+    np.testing.assert_array_equal(reachable_sums([2.0, -3.0]), [-3, -1, 0, 2])  # whole floats are fine
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(-12, 12), min_size=0, max_size=7), st.lists(st.sampled_from([1, -1]), max_size=3))
+def test_huge_samples_cost_nothing_when_they_cannot_matter(ints, signs):
+    # A sample bigger than every target plus everything that could cancel it is never used:
+    # dropping it is exact, and the bitset no longer needs 2^40 bits (128 GiB) for it.
+    huge = [s * 2**40 for s in signs]
+    max_abs = 10
+    sums = brute_sums(ints)
+    expected = all(t in sums for t in range(-max_abs, max_abs + 1))
+    if len(signs) < 2 or len(set(signs)) == 1:  # no pair of huge samples can cancel
+        assert all_targets_hit(ints + huge, max_abs) == expected
+    else:
+        with pytest.raises(ConfigError, match="GiB"):
+            all_targets_hit(ints + huge, max_abs)
+
+
+def test_bitsets_are_sized_by_the_samples_before_any_work():
+    with pytest.raises(ConfigError, match=r"128 GiB.*use smaller integers"):
+        reachable_sums([2**40, 1])
+    assert all_targets_hit([1, 2, -1, -2], 2**40) is False  # the target 2^40 is beyond every sum: no bitset
+    assert all_targets_hit([1, -1], 3, step=2**50) is True  # the only target is 0
+    with pytest.raises(ConfigError, match=r"draws=2\.5"):
+        hitting_times(4, 8, 2.5, progress=False)
+    with pytest.raises(ConfigError, match="step=0"):
+        all_targets_hit([1], 1, step=0)
+
+
+def test_width_needed_vs_bits_refuses_before_drawing():
+    with pytest.raises(ConfigError, match="lower the precision"):
+        width_needed_vs_bits([2, 30], draws=2, progress=False)
+    with pytest.raises(ConfigError, match=r"bits=2\.5"):
+        width_needed_vs_bits([2.5], draws=2, progress=False)

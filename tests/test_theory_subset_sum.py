@@ -150,3 +150,115 @@ def test_bad_input_is_refused_before_work():
         worst_errors_by_width([30], 1, metric="continuum", progress=False)
     with pytest.raises(ConfigError, match="NaN"):
         grid_errors([np.nan])
+
+
+# --- inputs a solver cannot answer, and work that would explode ---------------------------------
+
+
+def test_best_subsets_refuses_integers_that_would_overflow():
+    # int64 arithmetic used to wrap around here and report an error of 5 (the true one is ~9.2e18).
+    with pytest.raises(ConfigError, match="overflow exact 64-bit"):
+        best_subsets([[2**62, 2**62]], [-(2**63) + 5])
+    with pytest.raises(ConfigError, match="64-bit"):
+        best_subsets([[2**70, 1]], [3])
+    with pytest.raises(ConfigError, match="finite"):
+        best_subsets([[np.nan, 1.0]], [3.0])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(-(2**56), 2**56), min_size=0, max_size=10), st.integers(-(2**57), 2**57))
+def test_best_subsets_are_exact_for_large_integers(values, target):
+    # Python integers as the reference: no rounding, no wrap-around.
+    errors, masks = best_subsets(np.array([values], dtype=np.int64).reshape(1, -1), np.array([target]))
+    sums = [sum(c) for r in range(len(values) + 1) for c in itertools.combinations(values, r)]
+    assert int(errors[0]) == min(abs(s - target) for s in sums)
+    assert abs(sum(v for v, m in zip(values, masks[0], strict=True) if m) - target) == int(errors[0])
+
+
+def test_continuum_worst_error_refuses_unsorted_and_empty_sums():
+    sums = np.array([0.8, -1.0, 1.0, -0.1])  # sorted, the gaps are 0.9, 0.9, 0.2: the answer is 0.45
+    assert continuum_worst_error(np.sort(sums)) == pytest.approx(0.45)
+    with pytest.raises(ConfigError, match="not sorted"):
+        continuum_worst_error(sums)
+    with pytest.raises(ConfigError, match="empty"):
+        continuum_worst_error(np.array([]))
+
+
+def test_non_integer_counts_are_refused():
+    with pytest.raises(ConfigError, match=r"widths=2\.7 is not a whole number"):
+        worst_errors_by_width([2.7], 1, progress=False)  # used to run width 2
+    with pytest.raises(ConfigError, match=r"draws=2\.5"):
+        worst_errors_by_width([2], 2.5, progress=False)  # used to raise TypeError in numpy
+    with pytest.raises(ConfigError, match=r"num_targets=2\.5"):
+        grid_errors([0.1], num_targets=2.5)
+
+
+def test_fit_log2_law_refuses_eps_it_cannot_take_the_log_of(capfd):
+    with pytest.raises(ConfigError, match="positive"):
+        fit_log2_law([0.1, 0.0, -1.0], [3.0, 4.0, 5.0])  # used to print LAPACK messages and raise LinAlgError
+    with pytest.raises(ConfigError, match="two or more distinct eps"):
+        fit_log2_law([0.1, 0.1], [3.0, 4.0])
+    with pytest.raises(ConfigError, match="shapes"):
+        fit_log2_law([0.1, 0.01], [3.0])
+    assert capfd.readouterr().out == ""
+
+
+@st.composite
+def far_instances(draw):
+    """Values whose sums sit far from the targets, or crowd a tiny part of the interval."""
+    n = draw(st.integers(0, 11))
+    kind = draw(st.sampled_from(["offset", "tiny", "aligned"]))
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    if kind == "offset":
+        x = rng.uniform(5, 6, n) * draw(st.sampled_from([1.0, -1.0]))
+    elif kind == "tiny":
+        x = rng.uniform(-1, 1, n) * 10.0 ** draw(st.integers(-12, -3))
+    else:
+        x = rng.integers(-20, 20, n) * 0.05
+    return x
+
+
+@settings(max_examples=60, deadline=None)
+@given(far_instances(), st.integers(1, 80), st.floats(-3, 1), st.floats(0, 3))
+def test_targets_far_from_the_sums_match_brute_force(x, num_targets, low, width):
+    targets = np.linspace(low, low + width, num_targets)
+    np.testing.assert_allclose(grid_errors(x, num_targets, low, low + width), brute_errors(x, targets), atol=1e-12)
+
+
+def test_values_far_from_the_grid_are_settled_without_a_search_per_target(monkeypatch):
+    # These took over 90 s at n = 44 (one sorted search of 2^22 half-sums per target); the answers
+    # are known in closed form: every sum is 0 or at least 5 (U[5, 6]), or lies in [0, 44e-9].
+    import slt.theory.subset_sum as ss
+
+    searched = []
+    original = ss._exact_targets
+    monkeypatch.setattr(ss, "_exact_targets", lambda sides, t: searched.append(t.size) or original(sides, t))
+    targets = np.linspace(-1, 1, 2001)
+    x = np.random.default_rng(0).uniform(5, 6, MAX_EXACT)
+    np.testing.assert_allclose(grid_errors(x), np.abs(targets), atol=1e-15)
+    tiny = np.full(40, 1e-9)
+    expected = np.where(targets <= 0, -targets, targets - tiny.sum())
+    np.testing.assert_allclose(grid_errors(tiny), expected, atol=1e-15)
+    assert sum(searched) <= 4
+
+
+def test_explosive_work_is_estimated_then_refused_or_warned(monkeypatch):
+    import warnings
+
+    import slt.theory.subset_sum as ss
+
+    # Multiples of the grid step put 2^36 sums on the grid points: about an hour of listing.
+    aligned = np.random.default_rng(0).integers(-50, 50, 36) * 0.002
+    with pytest.raises(ConfigError, match="on or next to the target grid would take about"):
+        grid_errors(aligned)
+    aligned = aligned[:30]  # about a minute: warned about, and stopped here by turning the warning into an error
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(RuntimeWarning, match="will take about"):
+            grid_errors(aligned)
+    # The per-target search, when nothing cheaper applies, is estimated too.
+    monkeypatch.setattr(ss, "_MAX_INSIDE", -1)
+    monkeypatch.setattr(ss, "_MAX_SECONDS", 1.0)
+    with pytest.raises(ConfigError, match="each of 2001 targets far from them"):
+        grid_errors(np.random.default_rng(0).uniform(5, 6, 40))

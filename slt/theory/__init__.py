@@ -9,4 +9,8 @@ the tests) and the sweeps its chapter plots:
 * :mod:`~slt.theory.fixed_size` -- subsets of exactly k elements (Natale et al.);
 * :mod:`~slt.theory.neuron_pruning` -- weight vs neuron pruning of one ReLU neuron;
 * :mod:`~slt.theory.construct` -- building a ticket for a given network, weight by weight.
+
+Every public function refuses input it cannot answer with one ConfigError
+sentence (:mod:`~slt.theory.checks`), and estimates work that could run for
+minutes before starting it.
 """

@@ -38,6 +38,7 @@ is solved with error zero is represented *exactly*.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,10 +47,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
+from . import checks
 from .subset_sum import best_subsets
 
 MAX_PER_INPUT = 128  # random neurons per input coordinate (the source layer has in * m * in weights)
 MAX_SIDE = 24  # same-sign neurons one subset-sum problem uses: 2^12 half-sums, fast in batches
+MAX_BITS = 28  # exact int64 subset sums: MAX_SIDE products of 2*bits bits, plus the target, stay below 2^62
 
 
 def check_target(model: nn.Module) -> list[nn.Module]:
@@ -74,8 +77,8 @@ def check_target(model: nn.Module) -> list[nn.Module]:
 def quantize_target(target: nn.Sequential, target_bits: int) -> nn.Sequential:
     """A copy of the target with every weight rounded to the nearest multiple of 2^-target_bits."""
     check_target(target)
+    step = 2.0 ** -checks.count(target_bits, "target_bits", 0, 2 * MAX_BITS)
     out = copy.deepcopy(target)
-    step = 2.0**-target_bits
     with torch.no_grad():
         for layer in out:
             if isinstance(layer, nn.Linear):
@@ -165,6 +168,34 @@ def _solve_side(
     return v_mask, achieved
 
 
+def _check_bits(bits: object, target_bits: object, dtype: torch.dtype, largest: float) -> None:
+    """Refuse precisions whose integer subset sums would leave int64, or whose weights ``dtype`` cannot hold exactly."""
+    bits = checks.count(bits, "bits", 1)
+    if bits > MAX_BITS:
+        raise ConfigError(
+            f"bits={bits} is more than {MAX_BITS}: products of two {bits}-bit weights, summed over up to {MAX_SIDE} "
+            f"neurons, would overflow exact 64-bit integers, so use bits <= {MAX_BITS}."
+        )
+    exact = round(-math.log2(torch.finfo(dtype).eps)) + 1  # integers up to 2^(mantissa bits + 1) are exact
+    if bits > exact:
+        raise ConfigError(
+            f"bits={bits} weights do not fit exactly in the target's {dtype} (at most {exact} bits): "
+            f"use bits <= {exact} or a float64 target."
+        )
+    if target_bits is not None:
+        target_bits = checks.count(target_bits, "target_bits")
+        if not 0 < target_bits <= 2 * bits:
+            raise ConfigError(
+                f"target_bits={target_bits} must lie in 1..{2 * bits} (products of two {bits}-bit weights "
+                "have 2*bits bits): lower target_bits or raise bits."
+            )
+    if (largest + MAX_SIDE) * 2.0 ** (2 * bits) >= checks.INT64_SAFE:
+        raise ConfigError(
+            f"target weights up to {largest:.3g} in units of 2^-{2 * bits} would overflow exact 64-bit integers: "
+            "lower bits or scale the target down."
+        )
+
+
 def construct_ticket(
     target: nn.Sequential,
     per_input: int,
@@ -181,24 +212,26 @@ def construct_ticket(
     exactly wherever a problem is solved with zero error.
     """
     layers = check_target(target)
-    if per_input < 1:
-        raise ConfigError(f"per_input={per_input} must be at least 1 (neurons per input coordinate).")
+    per_input = checks.count(per_input, "per_input", 1)
     if per_input > MAX_PER_INPUT:
         raise ConfigError(
             f"per_input={per_input} is more than {MAX_PER_INPUT} random neurons per input coordinate; "
             f"beyond {2 * MAX_SIDE} the extra neurons are pruned anyway: use per_input <= {MAX_PER_INPUT}."
         )
+    dtype = next(layer.weight.dtype for layer in layers if isinstance(layer, nn.Linear))
+    largest = 0.0
+    for i, layer in enumerate(layers):
+        if isinstance(layer, nn.Linear):
+            weight = layer.weight.detach()
+            if not torch.isfinite(weight).all():
+                raise ConfigError(f"layer {i} has NaN or infinite weights: pass a target with finite weights.")
+            largest = max(largest, float(weight.abs().max()))
     if bits is not None:
+        _check_bits(bits, target_bits, dtype, largest)
         target_bits = bits if target_bits is None else target_bits
-        if not 0 < target_bits <= 2 * bits:
-            raise ConfigError(
-                f"target_bits={target_bits} must lie in 1..{2 * bits} (products of two {bits}-bit weights "
-                "have 2*bits bits): lower target_bits or raise bits."
-            )
         reference = quantize_target(target, target_bits)
     else:
         reference = copy.deepcopy(target)
-    dtype = next(layer.weight.dtype for layer in layers if isinstance(layer, nn.Linear))
     rng = np.random.default_rng(seed)
     source: list[nn.Module] = []
     masks: list[torch.Tensor] = []
@@ -255,7 +288,18 @@ def output_error_bound(ticket: Ticket, x: torch.Tensor, eps: float | None = None
     "every per-weight error is at most eps" alone. Exact arithmetic; evaluating
     the networks in floating point adds its own (tiny) rounding on top.
     """
+    if eps is not None:
+        eps = checks.real(eps, "eps", low=0.0)
+    if not isinstance(x, torch.Tensor) or x.ndim < 2:
+        raise ConfigError("x must be a tensor of shape (batch, inputs): add a batch dimension.")
     act = x.detach().to(torch.float64).flatten(1)
+    first = next(layer for layer in ticket.reference if isinstance(layer, nn.Linear))
+    if act.shape[1] != first.in_features:
+        raise ConfigError(
+            f"x has {act.shape[1]} inputs per example but the network takes {first.in_features}: pass matching inputs."
+        )
+    if not torch.isfinite(act).all():
+        raise ConfigError("x contains NaN or infinity: pass finite inputs.")
     dev = torch.zeros_like(act)
     errors = iter(ticket.errors)
     for layer in ticket.reference:

@@ -3,10 +3,11 @@
 Plain subset sum says nothing about how many weights a ticket keeps. Natale et
 al. (2024) bound the sparsity by allowing only k-subsets: there are
 C(n, k) ~ 2^(n H2(k/n)) of them, so the role that n plays in Lueker's
-log2(1/eps) law is taken by n * H2(k/n), and the width needed is roughly
+log2(1/eps) law is taken by n * H2(k/n). The law we fit here,
 
-    n ~ c * log2(k / eps) / H2(k / n).
+    n ~ c * log2(k / eps) / H2(k / n),
 
+is our own heuristic reading of that count, not a formula of the paper.
 A ticket built this way keeps the fraction k/n of its candidate weights, so
 small k/n means a sparse ticket, paid for by a larger n.
 
@@ -25,12 +26,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
+from . import checks
 from .subset_sum import MAX_ENUMERATE, MAX_EXACT, _as_values, all_sums, grid_errors_from_halves
 
 
-def _check_k(n: int, k: int) -> None:
-    if not 0 <= k <= n:
+def _check_k(n: int, k: int) -> int:
+    k = checks.count(k, "k")
+    if k > n:
         raise ConfigError(f"k={k} is not a subset size of n={n} values: use 0 <= k <= n.")
+    return k
 
 
 def sized_sums(values: np.ndarray) -> list[np.ndarray]:
@@ -45,7 +49,7 @@ def sized_sums(values: np.ndarray) -> list[np.ndarray]:
 def size_pairs(values: np.ndarray | Sequence[float], k: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Pairs (j-subset sums of the first half, (k-j)-subset sums of the second half) for every split j."""
     x = _as_values(values, MAX_EXACT, "meet-in-the-middle")
-    _check_k(x.size, k)
+    k = _check_k(x.size, k)
     mid = x.size // 2
     left, right = sized_sums(x[:mid]), sized_sums(x[mid:])
     return [(left[j], right[k - j]) for j in range(max(0, k - (x.size - mid)), min(k, mid) + 1)]
@@ -53,8 +57,8 @@ def size_pairs(values: np.ndarray | Sequence[float], k: int) -> list[tuple[np.nd
 
 def fixed_size_sums(values: np.ndarray | Sequence[float], k: int) -> np.ndarray:
     """All C(n, k) sums of k-subsets, sorted (at most 2^MAX_ENUMERATE of them)."""
-    x = np.asarray(values, dtype=np.float64).ravel()
-    _check_k(x.size, k)
+    x = _as_values(values, MAX_EXACT, "meet-in-the-middle")
+    k = _check_k(x.size, k)
     if comb(x.size, k) > 1 << MAX_ENUMERATE:
         raise ConfigError(
             f"C({x.size}, {k}) = {comb(x.size, k)} sums is more than 2^{MAX_ENUMERATE} to list: "
@@ -82,17 +86,26 @@ def fixed_size_errors_by_width(
     """Worst grid error (len(ks), draws, len(widths)) of k-subsets of the first n U[-1, 1] samples.
 
     Width n uses the first n samples of each draw, so the error is
-    non-increasing in n (more k-subsets); widths below k are NaN.
+    non-increasing in n (more k-subsets); widths below k are NaN, and a k
+    above every width is refused (its whole row would be NaN).
     """
-    widths = np.asarray(widths, dtype=int)
-    if widths.size == 0 or widths.max() > MAX_EXACT:
+    widths = checks.counts(widths, "widths")
+    if widths.max() > MAX_EXACT:
         raise ConfigError(f"widths must be at most {MAX_EXACT} for the exact solver: drop the larger widths.")
+    ks = checks.counts(ks, "ks")
+    if ks.max() > widths.max():
+        raise ConfigError(
+            f"k={ks.max()} is larger than every width (at most {widths.max()}), so no n-sample draw has a "
+            "k-subset: add wider widths or use smaller k."
+        )
+    draws = checks.count(draws, "draws", 1)
+    num_targets = checks.count(num_targets, "num_targets", 1)
     rng = np.random.default_rng(seed)
     out = np.full((len(ks), draws, widths.size), np.nan)
     for d in tqdm(range(draws), desc="fixed-size subset sum", disable=not progress):
         x = rng.uniform(-1.0, 1.0, MAX_EXACT)  # a fixed length: the same seed gives the same samples
-        for i, k in enumerate(ks):
-            for j, n in enumerate(widths):
+        for i, k in enumerate(ks.tolist()):
+            for j, n in enumerate(widths.tolist()):
                 if n >= k:
                     out[i, d, j] = fixed_size_grid_errors(x[:n], k, num_targets).max()
     return out
@@ -113,10 +126,19 @@ def rfss_exponent(n: np.ndarray | float, k: np.ndarray | float) -> np.ndarray:
 
 
 def fit_rfss_constant(n: np.ndarray, k: np.ndarray, eps: np.ndarray) -> float:
-    """The c of n H2(k/n) ~ c log2(k/eps), by least squares through the origin over finite points."""
-    x = np.log2(np.asarray(k, dtype=np.float64) / np.asarray(eps, dtype=np.float64))
+    """The c of n H2(k/n) ~ c log2(k/eps), by least squares through the origin over points with eps < k.
+
+    The law is ours (see the module docstring); ``1 / c`` is the slope of
+    log2(k/eps) against n H2(k/n), the unit in which a fitted line is read.
+    """
+    n, k, eps = (checks.floats(v, name).ravel() for v, name in ((n, "n"), (k, "k"), (eps, "eps")))
+    checks.same_length(n, k, "n and k")
+    checks.same_length(n, eps, "n and eps")
+    if np.any(eps <= 0) or np.any(k < 1) or np.any(k > n):
+        raise ConfigError("every point needs eps > 0 and 1 <= k <= n: drop the points that break this.")
+    x = np.log2(k / eps)
     y = rfss_exponent(n, k)
-    ok = np.isfinite(x) & np.isfinite(y) & (x > 0)
+    ok = x > 0
     if ok.sum() < 1:
         raise ConfigError("no point with eps < k to fit the RFSS constant: use smaller errors.")
     return float(x[ok] @ y[ok] / (x[ok] @ x[ok]))

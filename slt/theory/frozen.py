@@ -9,8 +9,10 @@ simply gone, and a locked value is always added, so the achievable sums are
 
 Approximating a target t is therefore ordinary subset sum on the free values
 with the *shifted* target t - L. Only the ``1 - p - r`` free fraction does any
-work, which is why the width needed grows like 1 / (1 - p - r); the shift costs
-a little more on top, because t - L sits away from the centre of the free sums.
+work, so a natural yardstick for the width needed is n(0, 0) / (1 - p - r)
+(:func:`free_fraction_scaling`); that yardstick is ours, for measuring, not a
+statement of the paper's lemmas. The shift costs more on top, because t - L
+sits away from the centre of the free sums.
 """
 
 from __future__ import annotations
@@ -21,38 +23,58 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
-from .subset_sum import MAX_ENUMERATE, continuum_worst_error, grid_errors
+from . import checks
+from .subset_sum import MAX_ENUMERATE, _check_grid, _continuum_worst_error, grid_errors
 
 FREE, PRUNED, LOCKED = 0, 1, 2
 
 
-def _check_rates(p: float, r: float) -> None:
+def _check_rates(p: float, r: float) -> tuple[float, float]:
+    p, r = checks.real(p, "p"), checks.real(r, "r")
     if not (p >= 0.0 and r >= 0.0 and p + r < 1.0):
         raise ConfigError(f"p={p}, r={r} leave no free variables: use p, r >= 0 with p + r < 1.")
+    return p, r
+
+
+def _check_roles(values: object, roles: object) -> tuple[np.ndarray, np.ndarray]:
+    """Finite float values and int8 role codes of the same shape, refusing codes other than FREE, PRUNED, LOCKED."""
+    values = checks.floats(values, "the values")
+    roles = checks.integers(roles, "the roles")
+    if values.shape != roles.shape:
+        raise ConfigError("values and roles must have the same shape: pass one role per value.")
+    bad = ~np.isin(roles, (FREE, PRUNED, LOCKED))
+    if bad.any():
+        raise ConfigError(
+            f"role code {roles[bad].flat[0]} is unknown: use FREE ({FREE}), PRUNED ({PRUNED}) or LOCKED ({LOCKED})."
+        )
+    return values, roles.astype(np.int8)
 
 
 def draw_roles(rng: np.random.Generator, n: int, p: float, r: float) -> np.ndarray:
     """Each of n variables independently pruned (prob. p), locked (prob. r) or free (int8 codes)."""
-    _check_rates(p, r)
+    p, r = _check_rates(p, r)
+    n = checks.count(n, "n")
     u = rng.random(n)
     return np.where(u < p, PRUNED, np.where(u < p + r, LOCKED, FREE)).astype(np.int8)
 
 
 def split_roles(values: np.ndarray, roles: np.ndarray) -> tuple[np.ndarray, float]:
     """The free values and the locked sum L (the amount every target is shifted by)."""
-    values = np.asarray(values, dtype=np.float64)
-    roles = np.asarray(roles)
-    if values.shape != roles.shape:
-        raise ConfigError("values and roles must have the same shape: pass one role per value.")
+    values, roles = _check_roles(values, roles)
     return values[roles == FREE], float(values[roles == LOCKED].sum())
 
 
 def frozen_grid_errors(
     values: np.ndarray, roles: np.ndarray, num_targets: int = 2001, low: float = -1.0, high: float = 1.0
 ) -> np.ndarray:
-    """Exact error at each grid target t_j: the free subsets approximate t_j - L."""
+    """Exact error at each grid target t_j: the free subsets approximate t_j - L.
+
+    However large the locked sum L, the work stays small: targets far from
+    every free sum are settled from the sums nearest them.
+    """
     free, locked = split_roles(values, roles)
-    return grid_errors(free, num_targets, low - locked, high - locked)
+    _check_grid(num_targets, low, high)
+    return grid_errors(free, num_targets, float(low) - locked, float(high) - locked)
 
 
 def frozen_prefix_errors(
@@ -64,13 +86,15 @@ def frozen_prefix_errors(
     every achievable sum. Entries after the free count exceeds ``max_free`` are
     NaN (too many sums to enumerate); they count as failures downstream.
     """
-    values = np.asarray(values, dtype=np.float64)
-    roles = np.asarray(roles)
-    if max_free > MAX_ENUMERATE:
+    values, roles = _check_roles(values, roles)
+    values, roles = values.ravel(), roles.ravel()
+    if checks.count(max_free, "max_free") > MAX_ENUMERATE:
         raise ConfigError(f"max_free={max_free} exceeds {MAX_ENUMERATE}: the continuum error enumerates 2^free sums.")
+    _check_grid(1, low, high)
+    low, high = float(low), float(high)
     out = np.full(values.size + 1, np.nan)
     sums, locked, n_free = np.zeros(1), 0.0, 0
-    out[0] = continuum_worst_error(sums, low, high)
+    out[0] = _continuum_worst_error(sums, low, high)
     for i, (v, role) in enumerate(zip(values, roles, strict=True)):
         if role == LOCKED:
             locked += v
@@ -79,7 +103,7 @@ def frozen_prefix_errors(
             if n_free > max_free:
                 break
             sums = np.sort(np.concatenate([sums, sums + v]), kind="stable")
-        out[i + 1] = continuum_worst_error(sums, low - locked, high - locked)
+        out[i + 1] = _continuum_worst_error(sums, low - locked, high - locked)
     return out
 
 
@@ -91,7 +115,9 @@ def frozen_errors_by_width(
     Every (p, r) uses the same values for a given seed (only the roles differ),
     so the comparison between cells is paired.
     """
-    _check_rates(p, r)
+    p, r = _check_rates(p, r)
+    n_max, draws = checks.count(n_max, "n_max"), checks.count(draws, "draws", 1)
+    max_free = checks.count(max_free, "max_free", 0, MAX_ENUMERATE)
     rng = np.random.default_rng(seed)
     values = rng.uniform(-1.0, 1.0, (draws, n_max))
     role_rng = np.random.default_rng([seed, 1])
@@ -115,9 +141,15 @@ def width_needed_map(
     """Smallest n with P(worst error <= eps) >= level, for each (p, r) cell (NaN where p + r >= 1).
 
     ``free_needed`` sizes the search: each cell looks up to n_max = 3 *
-    free_needed / (1 - p - r) variables, three times the lemma's scaling of a
-    width that needs ``free_needed`` free variables.
+    free_needed / (1 - p - r) variables, three times the free-fraction
+    yardstick of a width that needs ``free_needed`` free variables.
     """
+    ps, rs = checks.floats(ps, "ps").ravel(), checks.floats(rs, "rs").ravel()
+    if np.any(ps < 0) or np.any(rs < 0):
+        raise ConfigError("a pruning or locking rate is negative: pass rates ps, rs >= 0.")
+    eps = checks.real(eps, "eps", positive=True)
+    free_needed = checks.count(free_needed, "free_needed", 1)
+    draws, level = checks.count(draws, "draws", 1), checks.fraction(level, "level")
     out = np.full((len(ps), len(rs)), np.nan)
     cells = [(i, j) for i, p in enumerate(ps) for j, r in enumerate(rs) if p + r < 1.0]
     for i, j in tqdm(cells, desc="frozen (p, r) cells", disable=not progress):
@@ -129,6 +161,13 @@ def width_needed_map(
     return out
 
 
-def lemma_scaling(n0: float, p: np.ndarray | float, r: np.ndarray | float) -> np.ndarray:
-    """The frozen lemmas' prediction n0 / (1 - p - r) from the unfrozen width n0."""
-    return n0 / (1.0 - np.asarray(p, dtype=np.float64) - np.asarray(r, dtype=np.float64))
+def free_fraction_scaling(n0: float, p: np.ndarray | float, r: np.ndarray | float) -> np.ndarray:
+    """Our yardstick n0 / (1 - p - r): the unfrozen width n0 spread over the free fraction (NaN where p + r >= 1).
+
+    It counts only the free variables lost to freezing. It is not the bound of
+    the frozen-network paper's lemmas, whose proofs also set free variables
+    aside to absorb the locked sum.
+    """
+    free = 1.0 - checks.floats(p, "p") - checks.floats(r, "r")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(free > 0, checks.real(n0, "n0") / free, np.nan)

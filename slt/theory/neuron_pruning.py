@@ -36,6 +36,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
+from . import checks
 from .subset_sum import MAX_BATCH_VALUES, best_subsets
 
 MAX_BRUTE_FORCE = 20  # 2^20 subsets of hidden neurons
@@ -49,29 +50,60 @@ class TwoLayerNet:
     u: np.ndarray
     v: np.ndarray
 
+    def __post_init__(self) -> None:
+        u, v = checks.floats(self.u, "the first-layer weights u"), checks.floats(self.v, "the second-layer weights v")
+        if u.ndim != 2 or v.shape != (u.shape[0],) or u.shape[1] < 1:
+            raise ConfigError(
+                f"u has shape {u.shape} and v {v.shape}: pass u of shape (width, d) with d >= 1 "
+                "and v of shape (width,)."
+            )
+        object.__setattr__(self, "u", u)
+        object.__setattr__(self, "v", v)
+
     @property
     def width(self) -> int:
         return self.v.size
 
     def prefix(self, width: int) -> TwoLayerNet:
         """The first ``width`` hidden neurons (a narrower network from the same draw)."""
-        if not 0 <= width <= self.width:
+        width = checks.count(width, "width")
+        if width > self.width:
             raise ConfigError(f"width={width} is outside 0..{self.width}: draw a wider network.")
         return TwoLayerNet(self.u[:width], self.v[:width])
 
     def features(self, x: np.ndarray) -> np.ndarray:
         """The hidden contributions v_i relu(u_i . x), shape (points, width)."""
+        _check_points(x, self.u.shape[1])
         return np.maximum(x @ self.u.T, 0.0) * self.v
+
+
+def _check_target(w: object, d: int | None = None) -> np.ndarray:
+    """The target vector w as a finite, non-zero float vector of length d (when d is given)."""
+    w = checks.floats(w, "the target w")
+    if w.ndim != 1 or w.size < 1 or (d is not None and w.size != d):
+        want = "a vector" if d is None else f"a vector of length d={d} (one weight per input)"
+        raise ConfigError(f"the target w has shape {w.shape}: pass {want}.")
+    if not np.any(w):
+        raise ConfigError("the target w is zero, so it has no kink to approximate: pass a non-zero vector.")
+    return w
+
+
+def _check_points(x: object, d: int) -> np.ndarray:
+    x = checks.floats(x, "the points")
+    if x.ndim != 2 or x.shape[1] != d:
+        raise ConfigError(f"the points have shape {x.shape}: pass an array (points, d) with d={d}.")
+    return x
 
 
 def draw_network(rng: np.random.Generator, width: int, d: int) -> TwoLayerNet:
     """A random source network with U[-1, 1] weights."""
+    width, d = checks.count(width, "width"), checks.count(d, "d", 1)
     return TwoLayerNet(rng.uniform(-1.0, 1.0, (width, d)), rng.uniform(-1.0, 1.0, width))
 
 
 def draw_target(rng: np.random.Generator, d: int) -> np.ndarray:
-    """A uniformly random unit vector w."""
-    w = rng.standard_normal(d)
+    """A uniformly random unit vector w (for d = 1, +1 or -1 with equal odds)."""
+    w = rng.standard_normal(checks.count(d, "d", 1))
     return w / np.linalg.norm(w)
 
 
@@ -86,9 +118,19 @@ def evaluation_points(
     spacing. So ``num_kink`` more points sit within ``kink_width`` radians of
     the kink: for d = 2 evenly spaced around both kink angles, otherwise at
     random. Uniform points are evenly spaced angles for d = 2, random directions
-    otherwise.
+    otherwise. For d = 1 the unit sphere is the two points -1 and +1 (the kink,
+    at 0, is not on it), so those two are returned and a maximum over them *is*
+    the supremum.
     """
+    w = _check_target(w)
+    num_uniform, num_kink = checks.count(num_uniform, "num_uniform"), checks.count(num_kink, "num_kink")
+    kink_width = checks.real(kink_width, "kink_width", low=0.0)
     d = w.size
+    if d == 1:
+        return np.array([[-1.0], [1.0]])
+    if num_uniform + num_kink == 0:
+        raise ConfigError("num_uniform + num_kink is 0, so there is nowhere to measure: ask for some points.")
+    w = w / np.linalg.norm(w)
     if d == 2:
         theta = 2 * np.pi * np.arange(num_uniform) / num_uniform
         uniform = np.stack([np.cos(theta), np.sin(theta)], axis=1)
@@ -108,6 +150,8 @@ def evaluation_points(
 
 def relu_neuron(w: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The target relu(w . x) at points x (points, d)."""
+    w = _check_target(w)
+    x = _check_points(x, w.size)
     return np.maximum(x @ w, 0.0)
 
 
@@ -142,6 +186,7 @@ def sphere_sup_bound(err_pos: np.ndarray, err_neg: np.ndarray) -> float:
 def weight_pruning(net: TwoLayerNet, w: np.ndarray) -> WeightPruning:
     """The best block-gadget weight pruning of ``net`` for relu(w . x) (exact subset sums)."""
     n, d = net.u.shape
+    w = _check_target(w, d)
     block = np.arange(n) % d
     u_own = net.u[np.arange(n), block]  # the one weight each hidden neuron keeps
     u_mask = np.zeros((n, d), dtype=bool)
@@ -171,6 +216,8 @@ def neuron_pruning_bruteforce(net: TwoLayerNet, w: np.ndarray, points: np.ndarra
             f"brute force over 2^{net.width} neuron subsets is too many (at most 2^{MAX_BRUTE_FORCE}): "
             "use neuron_pruning_milp for wider networks."
         )
+    w = _check_target(w, net.u.shape[1])
+    points = _check_points(points, w.size)
     phi = net.features(points)  # (P, n)
     y = relu_neuron(w, points)
     best, best_mask = np.inf, np.zeros(net.width, dtype=bool)
@@ -226,9 +273,15 @@ def neuron_pruning_milp(
     points with y <= t0 can keep the dual bound below the optimum).
     Certified up to the solver's tolerances (about 1e-9 relative here).
     """
+    w = _check_target(w, net.u.shape[1])
+    points = _check_points(points, w.size)
+    time_limit = checks.real(time_limit, "time_limit", positive=True)
+    max_solves = checks.count(max_solves, "max_solves", 1)
     phi, y = net.features(points), relu_neuron(w, points)
     n = net.width
-    mask = np.zeros(n) if start is None else np.asarray(start, dtype=np.float64)
+    mask = np.zeros(n) if start is None else checks.floats(start, "start").ravel()
+    if mask.size != n or not np.all((mask == 0) | (mask == 1)):
+        raise ConfigError(f"start must be a 0/1 mask of the {n} hidden neurons: pass one entry per neuron.")
     upper, lower = _point_error(phi, y, mask), 0.0
     ones = np.ones((y.size, 1))
     cost = np.r_[np.zeros(n), 1.0]
@@ -299,8 +352,10 @@ def compare_pruning(
     seconds each, started from the previous width's subset) beyond. All
     point-set errors use :func:`evaluation_points` of that draw's target.
     """
-    wp_widths = d * np.asarray(per_input, dtype=int)
-    np_widths = np.sort(np.asarray(np_widths, dtype=int))
+    d = checks.count(d, "d", 1)
+    wp_widths = d * checks.counts(per_input, "per_input")
+    np_widths = np.sort(checks.counts(np_widths, "np_widths"))
+    draws, time_limit = checks.count(draws, "draws", 1), checks.real(time_limit, "time_limit", positive=True)
     widest = int(max(wp_widths.max(initial=0), np_widths.max(initial=0)))
     rng = np.random.default_rng(seed)
     wp_bound, wp_meas = np.empty((draws, wp_widths.size)), np.empty((draws, wp_widths.size))

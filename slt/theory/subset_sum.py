@@ -33,6 +33,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
+from . import checks
 
 MAX_ENUMERATE = 22  # all 2^22 sums: 32 MiB of float64
 MAX_EXACT = 44  # meet in the middle: two halves of 2^22 sums
@@ -42,23 +43,29 @@ MAX_BATCH_VALUES = 36  # best_subsets: 2^18 half-sums per problem
 _WINDOW_HITS = 32.0  # expected candidate pairs per target in the phase window
 _MAX_WINDOW = 0.25  # above this (in grid steps) the window is no faster than one-by-one
 _CHUNK = 1 << 22  # elements per vectorised chunk (32 MiB of float64)
+_MAX_INSIDE = _CHUNK  # pair sums listed at most to settle a run of open targets at once
+# Rough costs on one core, to estimate work before doing it: warn above a few seconds, refuse past half an hour.
+_SECONDS_PER_SEARCH = 1.2e-8  # one half-sum searched for one target
+_SECONDS_PER_CANDIDATE = 7e-8  # one pair sum listed by the phase window
+_WARN_SECONDS = 20.0
+_MAX_SECONDS = 1800.0
 
 
 def _as_values(values: np.ndarray | Sequence[float], limit: int, method: str) -> np.ndarray:
     """Values as a float64 vector, refusing (before any work) sizes the method cannot handle."""
-    x = np.asarray(values, dtype=np.float64).ravel()
+    x = checks.floats(values, "the values").ravel()
     if x.size > limit:
         raise ConfigError(f"{x.size} values is more than exact {method} handles (at most {limit}): use fewer values.")
-    if not np.all(np.isfinite(x)):
-        raise ConfigError("the values contain NaN or infinity: pass finite numbers.")
     return x
 
 
-def _check_grid(num_targets: int, low: float, high: float) -> None:
-    if not 1 <= num_targets <= MAX_TARGETS:
-        raise ConfigError(f"num_targets={num_targets} is outside 1..{MAX_TARGETS}: choose a grid in that range.")
-    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
-        raise ConfigError(f"the target interval [{low}, {high}] is empty or not finite: pass low <= high.")
+def _check_grid(num_targets: int, low: float, high: float) -> int:
+    """The number of targets as an int, after refusing a bad grid."""
+    num_targets = checks.count(num_targets, "num_targets", 1, MAX_TARGETS)
+    low, high = checks.real(low, "low"), checks.real(high, "high")
+    if low > high:
+        raise ConfigError(f"the target interval [{low}, {high}] is empty: pass low <= high.")
+    return num_targets
 
 
 def all_sums(values: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -83,10 +90,20 @@ def continuum_worst_error(sorted_sums: np.ndarray, low: float = -1.0, high: floa
     """sup over t in [low, high] of the distance from t to the nearest achievable sum.
 
     The distance to a finite set is piecewise linear in t, so the supremum sits at
-    an end of the interval or at the midpoint of two consecutive sums.
+    an end of the interval or at the midpoint of two consecutive sums. The sums
+    must be sorted (as :func:`subset_sums` returns them) and non-empty.
     """
-    s = np.asarray(sorted_sums, dtype=np.float64)
+    s = checks.floats(sorted_sums, "the sums").ravel()
     _check_grid(1, low, high)
+    if s.size == 0:
+        raise ConfigError("the list of sums is empty: pass at least one sum (the empty subset gives 0).")
+    if np.any(s[1:] < s[:-1]):
+        raise ConfigError("the sums are not sorted: pass np.sort(sums) or the output of subset_sums.")
+    return _continuum_worst_error(s, low, high)
+
+
+def _continuum_worst_error(s: np.ndarray, low: float, high: float) -> float:
+    """:func:`continuum_worst_error` without the checks, for sorted float64 sums built here."""
     first = max(int(np.searchsorted(s, low, side="left")) - 1, 0)
     last = min(int(np.searchsorted(s, high, side="right")) + 1, s.size)
     seg = s[first:last]
@@ -107,12 +124,14 @@ def prefix_continuum_errors(values: np.ndarray | Sequence[float], low: float = -
     time, so the whole sequence costs about as much as its last entry.
     """
     x = _as_values(values, MAX_ENUMERATE, "enumeration")
+    _check_grid(1, low, high)
+    low, high = float(low), float(high)
     sums = np.zeros(1)
     out = np.empty(x.size + 1)
-    out[0] = continuum_worst_error(sums, low, high)
+    out[0] = _continuum_worst_error(sums, low, high)
     for i, v in enumerate(x):
         sums = np.sort(np.concatenate([sums, sums + v]), kind="stable")
-        out[i + 1] = continuum_worst_error(sums, low, high)
+        out[i + 1] = _continuum_worst_error(sums, low, high)
     return out
 
 
@@ -163,12 +182,34 @@ class HalfSums:
         return phase, sums
 
 
-def _exact_targets(pairs: Sequence[tuple[HalfSums, HalfSums]], targets: np.ndarray) -> np.ndarray:
-    """``min over pairs (A, B), a in A, b in B of abs(a + b - t)`` for each t, by sorted searches."""
-    best = np.full(targets.size, np.inf)
+def _slice_sums(a: np.ndarray, b: np.ndarray, lo: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The sums a[i] + b[lo[i] + m] for m < c[i], for every i, as one flat array."""
+    n = int(c.sum())
+    within = np.arange(n) - np.repeat(np.cumsum(c) - c, c)
+    return np.repeat(a, c) + b[np.repeat(lo, c) + within]
+
+
+def _sides(pairs: Sequence[tuple[HalfSums, HalfSums]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each pair as (the smaller side's sums, the larger side's sums sorted): the sorted searches search the larger."""
+    out = []
     for first, second in pairs:
         small, large = (first.sums, second.sums) if first.size <= second.size else (second.sums, first.sums)
-        large = np.sort(large)
+        out.append((small, np.sort(large)))
+    return out
+
+
+def _exact_targets(sides: Sequence[tuple[np.ndarray, np.ndarray]], targets: np.ndarray) -> np.ndarray:
+    """``min over pairs (A, B), a in A, b in B of abs(a + b - t)`` for each t, by one sorted search per target."""
+    seconds = targets.size * sum(small.size for small, _ in sides) * _SECONDS_PER_SEARCH
+    checks.too_much_work(
+        seconds,
+        _WARN_SECONDS,
+        _MAX_SECONDS,
+        f"searching every subset sum for each of {targets.size} targets far from them",
+        "use fewer values or fewer targets",
+    )
+    best = np.full(targets.size, np.inf)
+    for small, large in sides:
         step = max(1, _CHUNK // small.size)
         for start in range(0, targets.size, step):
             t = targets[start : start + step, None]
@@ -180,6 +221,63 @@ def _exact_targets(pairs: Sequence[tuple[HalfSums, HalfSums]], targets: np.ndarr
     return best
 
 
+def _run_candidates(sides: Sequence[tuple[np.ndarray, np.ndarray]], low: float, high: float) -> np.ndarray | None:
+    """Sorted pair sums that contain the nearest one to every t in [low, high]; None if there are too many.
+
+    They are all pair sums inside [low, high] plus the largest one below low
+    and the smallest one above high: a nearest sum outside the interval can
+    be no farther than those two. Two sorted searches per side pair, whatever
+    the number of targets.
+    """
+    inside, below, above, total = [], -np.inf, np.inf, 0
+    for small, large in sides:
+        i0 = np.searchsorted(large, low - small, side="left")
+        i1 = np.searchsorted(large, high - small, side="right")
+        has = i0 > 0
+        if has.any():
+            below = max(below, float((small[has] + large[i0[has] - 1]).max()))
+        has = i1 < large.size
+        if has.any():
+            above = min(above, float((small[has] + large[i1[has]]).min()))
+        c = i1 - i0
+        total += int(c.sum())
+        if total > _MAX_INSIDE:
+            return None
+        keep = np.flatnonzero(c)
+        inside.append(_slice_sums(small[keep], large, i0[keep], c[keep]))
+    cand = np.concatenate([*inside, [below, above]])
+    return np.sort(cand[np.isfinite(cand)])
+
+
+def _settle_open(pairs: Sequence[tuple[HalfSums, HalfSums]], targets: np.ndarray, open_: np.ndarray) -> np.ndarray:
+    """Exact errors of ``targets[open_]`` (ascending indices), the targets no window pair settled.
+
+    A run of three or more consecutive open targets usually lies in a stretch
+    with few pair sums (far from the sums, or beyond them): it is settled at
+    once from the sums inside it and its two nearest outside
+    (:func:`_run_candidates`). Short runs, and runs with too many sums
+    inside, get one sorted search per target.
+    """
+    sides = _sides(pairs)
+    out = np.empty(open_.size)
+    starts = np.flatnonzero(np.diff(open_, prepend=-2) != 1)
+    stops = np.r_[starts[1:], open_.size]
+    single = np.zeros(open_.size, dtype=bool)
+    for s, e in zip(starts.tolist(), stops.tolist(), strict=True):
+        run = targets[open_[s:e]]
+        cand = _run_candidates(sides, float(run[0]), float(run[-1])) if e - s >= 3 else None
+        if cand is None:
+            single[s:e] = True
+            continue
+        idx = np.searchsorted(cand, run)
+        hi = cand[np.minimum(idx, cand.size - 1)]
+        lo = cand[np.maximum(idx - 1, 0)]
+        out[s:e] = np.minimum(np.abs(hi - run), np.abs(lo - run))
+    if single.any():
+        out[single] = _exact_targets(sides, targets[open_[single]])
+    return out
+
+
 def _window_pass(
     first: HalfSums, second: HalfSums, low: float, step: float, targets: np.ndarray, delta: float, best: np.ndarray
 ) -> None:
@@ -188,7 +286,10 @@ def _window_pass(
     A pair (a, b) lies within delta*step of a grid point iff the phases
     frac((a - low)/step) and frac(b/step) add up to within delta of an integer.
     Sorting B by phase turns "all such b for this a" into one contiguous slice,
-    and sorting A by the phase it needs makes the searches sequential.
+    and sorting A by the phase it needs makes the searches sequential. The
+    number of such pairs is known before they are listed; values that put a
+    great many sums on the grid points themselves (multiples of the grid step)
+    are refused or warned about with that number.
     """
     if first.size > second.size:  # the searches are over the larger side; the pair sum is symmetric
         first, second = second, first
@@ -207,14 +308,19 @@ def _window_pass(
     keep = np.flatnonzero(counts)
     lo, counts, a = lo[keep], counts[keep], a[keep]
     ends = np.cumsum(counts)
-    cuts = np.searchsorted(ends, np.arange(_CHUNK, ends[-1] if ends.size else 0, _CHUNK), side="right")
+    total = int(ends[-1]) if ends.size else 0
+    checks.too_much_work(
+        total * _SECONDS_PER_CANDIDATE,
+        _WARN_SECONDS,
+        _MAX_SECONDS,
+        f"checking {total:.2g} subset sums that lie on or next to the target grid",
+        "use fewer values, or values that are not multiples of the grid step",
+    )
+    cuts = np.searchsorted(ends, np.arange(_CHUNK, total, _CHUNK), side="right")
     for s, e in zip(np.r_[0, cuts], np.r_[cuts, a.size], strict=True):
-        n_pairs = int(ends[e - 1] - (ends[s - 1] if s else 0)) if e > s else 0
-        if n_pairs == 0:
+        if e <= s:
             continue
-        c = counts[s:e]
-        within = np.arange(n_pairs) - np.repeat(np.cumsum(c) - c, c)
-        sums = np.repeat(a[s:e], c) + b_ext[np.repeat(lo[s:e], c) + within]
+        sums = _slice_sums(a[s:e], b_ext, lo[s:e], counts[s:e])
         j = np.rint((sums - low) * scale).astype(np.int64)
         ok = (j >= 0) & (j < targets.size)
         j = j[ok]
@@ -233,16 +339,20 @@ def grid_errors_from_halves(
     halves), the fixed-size variant one pair per split of the size between the
     halves; each side is a :class:`HalfSums` or a plain array of sums. A window
     wide enough for about 32 candidate pairs per target settles almost every
-    target in one pass; any target it leaves open (no pair within the window)
-    is solved exactly by sorted searches.
+    target in one pass; the targets it leaves open (no pair within the window)
+    are solved exactly by :func:`_settle_open`. Work that would take more
+    than a few seconds is announced with an estimate (a RuntimeWarning), and
+    work beyond half an hour is refused.
     """
-    _check_grid(num_targets, low, high)
+    num_targets = _check_grid(num_targets, low, high)
+    low, high = float(low), float(high)
     pairs = [tuple(x if isinstance(x, HalfSums) else HalfSums(sums=x) for x in pair) for pair in pairs]
     pairs = [(a, b) for a, b in pairs if a.size and b.size]
     if not pairs:
         raise ConfigError("every pair of half-sum lists is empty: pass at least one non-empty pair.")
     targets = np.linspace(low, high, num_targets)
     best = np.full(num_targets, np.inf)
+    open_ = np.arange(num_targets)
     if num_targets > 1:
         step = (high - low) / (num_targets - 1)
         rng = np.random.default_rng(0)  # only to estimate how many pair sums fall near the targets
@@ -255,12 +365,8 @@ def grid_errors_from_halves(
             for a, b in pairs:
                 _window_pass(a, b, low, step, targets, delta, best)
             open_ = np.flatnonzero(best > delta * step)
-        else:
-            open_ = np.arange(num_targets)
-    else:
-        open_ = np.arange(num_targets)
     if open_.size:
-        best[open_] = _exact_targets(pairs, targets[open_])
+        best[open_] = _settle_open(pairs, targets, open_)
     return best
 
 
@@ -278,7 +384,6 @@ def grid_errors(
     Works for ``n <= MAX_EXACT`` values (40 values and 2001 targets take well under a second).
     """
     x = _as_values(values, MAX_EXACT, "meet-in-the-middle")
-    _check_grid(num_targets, low, high)
     return grid_errors_from_halves([halves(x)], num_targets, low, high)
 
 
@@ -287,19 +392,31 @@ def best_subsets(values: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, n
 
     Batched exact meet-in-the-middle (``torch.searchsorted`` searches each row
     in its own sorted half-sums). Integer inputs are solved in exact integer
-    arithmetic, which is what the quantized constructions rely on.
+    arithmetic, which is what the quantized constructions rely on; they must
+    stay below 2^62 in size (every row's sum of absolute values plus its
+    target), so that no intermediate sum can wrap around.
     Returns the errors ``abs(sum - target)`` (P,) and the boolean masks (P, s).
     """
     vals = np.asarray(values)
     t = np.asarray(targets)
-    if vals.ndim != 2 or t.shape != (vals.shape[0],):
+    if vals.ndim != 2 or t.shape != (vals.shape[:1]):
         raise ConfigError("best_subsets takes values of shape (P, s) and targets of shape (P,): reshape the inputs.")
     if vals.shape[1] > MAX_BATCH_VALUES:
         raise ConfigError(
             f"{vals.shape[1]} values per problem is more than best_subsets handles "
             f"(at most {MAX_BATCH_VALUES}): use fewer values per problem."
         )
-    integer = np.issubdtype(vals.dtype, np.integer) and np.issubdtype(t.dtype, np.integer)
+    integer = vals.dtype.kind in "iuO" and t.dtype.kind in "iuO"
+    if integer:
+        vals, t = checks.integers(vals, "the values"), checks.integers(t, "the targets")
+        reach = np.abs(vals.astype(np.float64)).sum(axis=1) + np.abs(t.astype(np.float64))
+        if reach.size and reach.max() >= checks.INT64_SAFE:
+            raise ConfigError(
+                f"integer values and targets reaching {reach.max():.3g} in size (sum of absolute values plus "
+                "the target) would overflow exact 64-bit arithmetic: keep them below 2^62 or pass floats."
+            )
+    else:
+        vals, t = checks.floats(vals, "the values"), checks.floats(t, "the targets")
     dtype = torch.int64 if integer else torch.float64
     problems, s = vals.shape
     h1 = s // 2
@@ -307,7 +424,7 @@ def best_subsets(values: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, n
     bits2 = (np.arange(1 << (s - h1))[:, None] >> np.arange(s - h1)) & 1
     b1 = torch.as_tensor(bits1, dtype=dtype)
     b2 = torch.as_tensor(bits2, dtype=dtype)
-    errors = np.empty(problems, dtype=vals.dtype if integer else np.float64)
+    errors = np.empty(problems, dtype=np.int64 if integer else np.float64)
     masks = np.zeros((problems, s), dtype=bool)
     step = max(1, _CHUNK // (bits1.shape[0] + bits2.shape[0]))
     for start in range(0, problems, step):
@@ -351,13 +468,14 @@ def worst_errors_by_width(
     ``num_targets`` grid targets (n <= MAX_EXACT); ``"continuum"`` the supremum
     over the whole interval (n <= MAX_ENUMERATE). Returns an array (draws, len(widths)).
     """
-    widths = np.asarray(widths, dtype=int)
-    limit = MAX_EXACT if metric == "grid" else MAX_ENUMERATE
     if metric not in ("grid", "continuum"):
         raise ConfigError(f"metric={metric!r} is unknown: use 'grid' or 'continuum'.")
-    if widths.size == 0 or widths.min() < 0 or widths.max() > limit:
+    limit = MAX_EXACT if metric == "grid" else MAX_ENUMERATE
+    widths = checks.counts(widths, "widths")
+    if widths.max() > limit:
         raise ConfigError(f"widths must lie in 0..{limit} for metric={metric!r}: drop the larger widths.")
-    _check_grid(num_targets, low, high)
+    draws = checks.count(draws, "draws", 1)
+    num_targets = _check_grid(num_targets, low, high)
     rng = np.random.default_rng(seed)
     out = np.empty((draws, widths.size))
     for d in tqdm(range(draws), desc=f"subset sum ({metric})", disable=not progress):
@@ -371,7 +489,7 @@ def worst_errors_by_width(
 
 def success_probability(errors: np.ndarray, eps: np.ndarray | Sequence[float] | float) -> np.ndarray:
     """Fraction of draws (axis -2) whose worst error is at most each eps: shape (len(eps), widths)."""
-    e = np.atleast_1d(np.asarray(eps, dtype=np.float64))
+    e = np.atleast_1d(checks.floats(eps, "eps")).ravel()
     return (np.asarray(errors)[None] <= e[:, None, None]).mean(axis=1)
 
 
@@ -383,7 +501,10 @@ def width_needed(
     With ``level=0.5`` this is the median over draws of the first width that
     works, because the errors are non-increasing along each draw.
     """
-    w = np.asarray(widths, dtype=np.float64)
+    w = checks.floats(widths, "widths").ravel()
+    level = checks.fraction(level, "level")
+    if np.ndim(errors) != 2 or np.shape(errors)[1] != w.size:
+        raise ConfigError("errors must have one row per draw and one column per width: pass an array (draws, widths).")
     ok = success_probability(errors, eps) >= level
     first = np.argmax(ok, axis=1)
     return np.where(ok.any(axis=1), w[first], np.nan)
@@ -400,12 +521,21 @@ class LogLawFit:
 
 def fit_log2_law(eps: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float]) -> LogLawFit:
     """Least-squares fits of the width needed against log2(1/eps) (NaN widths are ignored)."""
-    x = np.log2(1.0 / np.asarray(eps, dtype=np.float64))
-    y = np.asarray(n, dtype=np.float64)
+    e = checks.floats(eps, "eps").ravel()
+    try:
+        y = np.asarray(n, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ConfigError("the widths n must be numbers (NaN for 'not reached'): pass an array of floats.") from None
+    checks.same_length(e, y, "eps and n")
+    if np.any(e <= 0):
+        raise ConfigError("every eps must be positive (log2(1/eps) is undefined otherwise): drop eps <= 0.")
+    x = np.log2(1.0 / e)
     ok = np.isfinite(y)
     x, y = x[ok], y[ok]
-    if x.size < 2:
-        raise ConfigError("fitting the log law needs at least two finite widths: widen the range of eps or n.")
+    if np.unique(x).size < 2:
+        raise ConfigError(
+            "fitting the log law needs finite widths at two or more distinct eps: widen the range of eps."
+        )
     c = float(x @ y / (x @ x))
     slope, intercept = np.polyfit(x, y, 1)
     return LogLawFit(c, float(slope), float(intercept))
