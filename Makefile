@@ -21,7 +21,7 @@ test: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-## book: execute every chapter in quick mode and build the HTML book into _build/html
+## book: execute every chapter (experiment figures from the committed records) and build the HTML book into _build/html
 book: $(INSTALLED)
 	$(BIN)/python tools/build_book.py
 

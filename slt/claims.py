@@ -1,4 +1,4 @@
-"""The frozen-network paper's claims, each checked against our full-run records.
+"""The frozen-network paper's claims, each checked against our records at one scale.
 
 A :class:`Claim` names the sweep whose records it rests on, the chapter that
 draws them, and a rule that turns those records into a measurement (a sentence
@@ -6,6 +6,11 @@ with our numbers) and a verdict: ``holds``, ``partly``, ``does not hold``, or
 ``not measured`` while the records it needs do not exist. Every rule is
 written out in the claim's ``rule`` so a reader can disagree with it; accuracies
 are first averaged over seeds.
+
+A verdict against the paper is only given when the effect it rests on is larger
+than the seed noise of the runs compared (their mean standard deviation over
+seeds); otherwise the verdict is ``not resolved`` at that scale. Small networks
+trained briefly are noisy, and noise is not evidence against a claim.
 """
 
 from __future__ import annotations
@@ -17,13 +22,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .figures import full_results, prune_lock_split, search_space_position, with_derived_columns
+from .errors import ConfigError
+from .figures import prune_lock_split, search_space_position, sweep_results, with_derived_columns
 from .sweeps import sweep_configs
 
 HOLDS, PARTLY, FAILS, NOT_MEASURED = "holds", "partly", "does not hold", "not measured"
-VERDICTS = (HOLDS, PARTLY, FAILS, NOT_MEASURED)
+NOT_RESOLVED = "not resolved"
+VERDICTS = (HOLDS, PARTLY, FAILS, NOT_RESOLVED, NOT_MEASURED)
 ACC = "test accuracy (%)"
 
+# The scales whose records the book sets beside the paper: ours, and the paper's where such records exist.
+SCALES_SHOWN = ("laptop", "full")
 # Accuracy costs (percentage points) that the words of the freezing claim stand for.
 SMALL_COST_PP = 2.0
 ALMOST_NO_COST_PP = 0.5
@@ -37,6 +46,18 @@ class Finding:
 
     measurement: str
     verdict: str
+    effect: float | None = None
+    """The difference the verdict rests on (pp), when it rests on one."""
+    noise: float | None = None
+    """The mean standard deviation over seeds of the accuracies compared (pp)."""
+
+    def resolved(self) -> Finding:
+        """This finding, or ``not resolved`` when a verdict against the claim rests on an effect within the noise."""
+        against = self.verdict in (PARTLY, FAILS)
+        if against and self.noise is not None and self.effect is not None and abs(self.effect) < self.noise:
+            note = f" The effect ({self.effect:+.2f} pp) is within the seed noise ({self.noise:.2f} pp)."
+            return Finding(self.measurement + note, NOT_RESOLVED, self.effect, self.noise)
+        return self
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,12 @@ class Claim:
 
 def _seed_means(df: pd.DataFrame, by: list[str]) -> pd.Series:
     return df.groupby(by, observed=True)[ACC].mean()
+
+
+def _seed_noise(df: pd.DataFrame, by: list[str]) -> float | None:
+    """Mean standard deviation over seeds of the settings grouped by ``by``; None with one seed."""
+    std = df.groupby(by, observed=True)[ACC].std().dropna()
+    return None if std.empty else float(std.mean())
 
 
 def best_sparsity_at_centre(df: pd.DataFrame) -> Finding:
@@ -88,11 +115,13 @@ def epl_beats_erk(df: pd.DataFrame) -> Finding:
     return Finding(
         f"EPL − ERK: {gap.mean():+.2f} pp on average over {len(gap)} matched settings; EPL ahead in {ahead}.",
         verdict,
+        float(gap.mean()),
+        _seed_noise(df, ["split", "position", "ticket.layerwise"]),
     )
 
 
 def freezing_cost(df: pd.DataFrame) -> Finding:
-    parts, met = [], []
+    parts, met, excess, noise = [], [], [], []
     limits = {"conv6": SMALL_COST_PP, "resnet18": ALMOST_NO_COST_PP}
     for model, limit in limits.items():
         rows = df[(df["model"] == model) & (df["dataset"] == "cifar10")]
@@ -106,6 +135,9 @@ def freezing_cost(df: pd.DataFrame) -> Finding:
             continue
         cost = curve[ratios[np.isclose(ratios, 0.0)][0]] - curve[at[0]]
         met.append(cost <= limit)
+        excess.append(cost - limit)
+        compared = rows[np.isclose(rows["sparsity"], k) & rows["freezing ratio"].isin([0.0, at[0]])]
+        noise.append(_seed_noise(compared, ["freezing ratio"]))
         parts.append(
             f"{model} (k = {k:.1f}): {-cost:+.2f} pp from f = 0 to f = {CLAIM_FREEZE} "
             f"(claim: a loss of at most {limit} pp)"
@@ -113,7 +145,8 @@ def freezing_cost(df: pd.DataFrame) -> Finding:
     if len(parts) < len(limits):
         return Finding("; ".join(parts) or "Neither Conv6 nor ResNet-18 is measured at f = 0 and 0.6.", NOT_MEASURED)
     verdict = HOLDS if all(met) else PARTLY if any(met) else FAILS
-    return Finding("; ".join(parts) + ".", verdict)
+    known = [n for n in noise if n is not None]
+    return Finding("; ".join(parts) + ".", verdict, max(excess), float(np.mean(known)) if known else None)
 
 
 def gaps_at_equal(df: pd.DataFrame, x: str, source: str, reference: str) -> pd.Series:
@@ -148,6 +181,8 @@ def wider_frozen_matches_dense(df: pd.DataFrame) -> Finding:
     return Finding(
         f"Frozen − dense at equal search space: {_describe_gaps(gaps, 'searchable weights')}.",
         _verdict_from_gaps(gaps),
+        float(gaps.mean()),
+        _seed_noise(df, ["source", "width"]),
     )
 
 
@@ -160,8 +195,12 @@ def frozen_best_size_tradeoff(df: pd.DataFrame) -> Finding:
             parts.append(f"vs {reference}: {_describe_gaps(gap, 'MB')}")
     if len(gaps) < 2:
         return Finding("Frozen networks cannot yet be compared with both dense and sparse ones.", NOT_MEASURED)
+    every = pd.concat(gaps, ignore_index=True)
     return Finding(
-        f"Frozen at equal model size, {'; '.join(parts)}.", _verdict_from_gaps(pd.concat(gaps, ignore_index=True))
+        f"Frozen at equal model size, {'; '.join(parts)}.",
+        _verdict_from_gaps(every),
+        float(every.mean()),
+        _seed_noise(df, ["source", "width"]),
     )
 
 
@@ -175,7 +214,12 @@ def signed_constant_margin_shrinks(df: pd.DataFrame) -> Finding:
     shrinks = len(margin) > 1 and bool((np.diff(margin.to_numpy()) <= 0).all())
     verdict = HOLDS if (margin > 0).all() and shrinks else PARTLY if margin.mean() > 0 else FAILS
     widths = ", ".join(f"{m:+.2f} pp at width {w:g}" for w, m in margin.items())
-    return Finding(f"Signed constant − Kaiming uniform: {widths}.", verdict)
+    return Finding(
+        f"Signed constant − Kaiming uniform: {widths}.",
+        verdict,
+        float(margin.mean()),
+        _seed_noise(df, ["width", "ticket.weights", "source"]),
+    )
 
 
 def frozen_gin_beats_weight_training(df: pd.DataFrame) -> Finding:
@@ -186,7 +230,13 @@ def frozen_gin_beats_weight_training(df: pd.DataFrame) -> Finding:
     gap = (table["frozen"] - table["weight training"]).dropna()
     verdict = HOLDS if (gap > 0).any() else FAILS
     graphs = ", ".join(f"{g:+.2f} pp on {d}" for d, g in gap.items())
-    return Finding(f"Frozen ticket − weight training: {graphs}.", verdict)
+    compared = gin[gin["source"].isin(["frozen", "weight training"])]
+    return Finding(
+        f"Frozen ticket − weight training: {graphs}.",
+        verdict,
+        float(gap.max()),
+        _seed_noise(compared, ["dataset", "source"]),
+    )
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -250,18 +300,26 @@ CLAIMS: tuple[Claim, ...] = (
 )
 
 
-def assess(claim: Claim, results_dir: str | os.PathLike[str] = "results") -> dict[str, str]:
-    """One claim against the committed full-run records of its sweep, as one row of the page's table."""
-    records, status = full_results(claim.sweep, results_dir)
+def assess(claim: Claim, results_dir: str | os.PathLike[str] = "results", scale: str = "laptop") -> dict[str, str]:
+    """One claim against the committed records of its sweep at ``scale``, as one row of the page's table."""
+    records, status = sweep_results(claim.sweep, scale, results_dir)
     if records is None:
-        finding = Finding(f"No full-run records yet: run slt reproduce {claim.sweep} on a GPU.", NOT_MEASURED)
+        finding = Finding(
+            f"No {scale}-scale records yet: `slt reproduce {claim.sweep} --scale {scale}` makes them.", NOT_MEASURED
+        )
     else:
-        finding = claim.check(with_derived_columns(records))
-        total = len(sweep_configs(claim.sweep, "full"))
+        finding = claim.check(with_derived_columns(records)).resolved()
+        if finding.verdict == NOT_RESOLVED:
+            finding = Finding(finding.measurement, f"{NOT_RESOLVED} at {scale} scale", finding.effect, finding.noise)
+        try:
+            total = len(sweep_configs(claim.sweep, scale, results_dir))
+        except ConfigError:
+            total = len(records)
         if len(records) < total:
             finding = Finding(f"{finding.measurement} (From {len(records)} of {total} runs.)", finding.verdict)
     return {
         "claim": claim.statement,
+        "scale": scale,
         "measurement": finding.measurement,
         "verdict": finding.verdict,
         "sweep": claim.sweep,
@@ -271,6 +329,6 @@ def assess(claim: Claim, results_dir: str | os.PathLike[str] = "results") -> dic
     }
 
 
-def assess_all(results_dir: str | os.PathLike[str] = "results") -> pd.DataFrame:
-    """Every claim of the paper, one row each."""
-    return pd.DataFrame([assess(claim, results_dir) for claim in CLAIMS])
+def assess_all(results_dir: str | os.PathLike[str] = "results", scales: tuple[str, ...] = SCALES_SHOWN) -> pd.DataFrame:
+    """Every claim of the paper at every scale shown in the book, one row each."""
+    return pd.DataFrame([assess(claim, results_dir, scale) for claim in CLAIMS for scale in scales])

@@ -39,7 +39,11 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, help="default: the data set's recipe")
     p.add_argument("--train-subset", type=int, help="use only the first N training examples")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--mode", choices=("quick", "full"), help="quick: CPU-sized subsets and widths; full: the paper's")
+    p.add_argument(
+        "--scale",
+        choices=("quick", "laptop", "full"),
+        help="size the run like a sweep's: quick (minutes), laptop (2-core CPU) or full (the paper's)",
+    )
     p.add_argument("--data-dir", help="data directory (default: $SLT_DATA_DIR or ./data)")
     p.add_argument("--accept-data-copy", action="store_true", help="accept data that fail the official checksums")
     p.add_argument("--out", default="results/runs", help="directory of records and checkpoints")
@@ -48,19 +52,13 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
     from .config import RunConfig, TicketConfig
-    from .modes import mode_settings
     from .recipes import recipe
+    from .sweeps import make_config
     from .train import run
 
-    settings = recipe(args.dataset)
-    width = args.width
-    if args.mode is not None:
-        settings |= mode_settings(args.mode, args.model, args.dataset)
-        width *= settings.pop("width_scale")
-    for field in ("epochs", "lr", "batch_size", "train_subset"):
-        if getattr(args, field) is not None:
-            settings[field] = getattr(args, field)
     ticket = None
     if not args.weight_training:
         ticket = TicketConfig(
@@ -73,15 +71,20 @@ def cmd_run(args: argparse.Namespace) -> None:
             weights=args.weights,
             seed=args.seed,
         )
-    config = RunConfig(
-        model=args.model,
-        dataset=args.dataset,
-        ticket=ticket,
-        width=width,
-        seed=args.seed,
-        accept_data_copy=args.accept_data_copy,
-        **settings,
-    )
+    if args.scale is not None:
+        config = make_config(args.scale, args.model, args.dataset, ticket, args.seed, args.width)
+    else:
+        config = RunConfig(
+            model=args.model,
+            dataset=args.dataset,
+            ticket=ticket,
+            width=args.width,
+            seed=args.seed,
+            accept_data_copy=args.accept_data_copy,
+            **recipe(args.dataset),
+        )
+    overrides = {f: getattr(args, f) for f in ("epochs", "lr", "batch_size", "train_subset") if getattr(args, f)}
+    config = replace(config, accept_data_copy=config.accept_data_copy or args.accept_data_copy, **overrides)
     record = run(config, args.out, args.data_dir, args.device, progress=not args.quiet)
     print(
         f"test accuracy {record['test_acc']:.4f} at best validation epoch {record['best_epoch']}; "
@@ -106,29 +109,31 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print(f"test accuracy {acc:.4f} on {n} test examples")
 
 
-def _sweep(args: argparse.Namespace, mode: str) -> list[Path]:
+def _sweep(args: argparse.Namespace) -> list[Path]:
     """Run what is missing of the sweep the arguments name; the record paths of the configs selected."""
     from .sweeps import run_sweep
 
     slurm, where = _slurm_options(args.slurm), _key_values(args.where, "--where")
-    return run_sweep(args.name, mode, args.out, args.data_dir, args.executor, args.max_parallel, slurm, where)
+    return run_sweep(
+        args.name, args.scale, args.out, args.data_dir, args.executor, args.max_parallel, slurm, where, args.threads
+    )
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
-    records = _sweep(args, args.mode)
+    records = _sweep(args)
     done = sum(p.exists() for p in records)
-    print(f"{args.name} ({args.mode}): {done} of {len(records)} records in {records[0].parent}")
+    print(f"{args.name} ({args.scale}): {done} of {len(records)} records in {records[0].parent}")
 
 
 def cmd_reproduce(args: argparse.Namespace) -> None:
     from .claims import CLAIMS, assess
     from .figures import save_figure
 
-    records = _sweep(args, "full")
+    records = _sweep(args)
     path = save_figure(args.name, records[0].parent, args.figure_dir)
-    print(f"{args.name}: {len(records)} records in {records[0].parent}; figure {path}")
+    print(f"{args.name} ({args.scale}): {len(records)} records in {records[0].parent}; figure {path}")
     for claim in (c for c in CLAIMS if c.sweep == args.name):
-        row = assess(claim, args.out)
+        row = assess(claim, args.out, args.scale)
         print(f"- {claim.statement}\n  {row['verdict']}: {row['measurement']}")
 
 
@@ -151,13 +156,21 @@ def _slurm_options(pairs: list[str]) -> dict[str, object]:
 
 
 def _add_sweep_arguments(p: argparse.ArgumentParser) -> None:
+    from .scales import SCALES
     from .sweeps import EXECUTORS, SWEEPS
 
     p.add_argument("name", help=f"one of {', '.join(SWEEPS)}")
+    p.add_argument(
+        "--scale",
+        default="laptop",
+        choices=SCALES,
+        help="quick (minutes: a pipeline check), laptop (2-core CPU: the book records) or full (the paper, a GPU)",
+    )
     p.add_argument("--executor", default="local", help=f"one of {', '.join(EXECUTORS)}")
     p.add_argument("--max-parallel", type=int, default=1, help="runs at once (they may share one GPU)")
+    p.add_argument("--threads", type=int, help="torch threads per local run (default: the cores / max-parallel)")
     p.add_argument("--data-dir", help="data directory (default: $SLT_DATA_DIR or ./data)")
-    p.add_argument("--out", default="results", help="records go to OUT/<name>/<mode>/")
+    p.add_argument("--out", default="results", help="records go to OUT/<name>/<scale>/")
     p.add_argument(
         "--slurm",
         action="append",
@@ -193,9 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("sweep", help="run every missing config of a named grid")
     _add_sweep_arguments(p)
-    p.add_argument("--mode", default="quick", help="quick (CPU, minutes) or full (the paper's settings, GPU)")
     p.set_defaults(func=cmd_sweep)
-    p = sub.add_parser("reproduce", help="the sweep in full mode, then its figure")
+    p = sub.add_parser("reproduce", help="run what is missing of a sweep, then draw its figure and check its claims")
     _add_sweep_arguments(p)
     p.add_argument("--figure-dir", default="figures", help="where the figure is written")
     p.set_defaults(func=cmd_reproduce)

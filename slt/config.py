@@ -133,7 +133,7 @@ class RunConfig:
     train_subset: int | None = None
     """Use only the first N training examples (quick runs); None uses all."""
     val_subset: int | None = None
-    """Select on only the first N validation examples (smaller scales); None uses all. The test split is always whole."""
+    """Select on the first N validation examples only (smaller scales); None uses all. The test split is whole."""
     accept_data_copy: bool = False
     """Accept a data set whose files differ from the official checksums (recorded as its variant)."""
 

@@ -104,6 +104,7 @@ def fig4(df: pd.DataFrame) -> plt.Figure:
         hue="prune : lock",
         hue_order=splits,
         col="ticket.layerwise",
+        col_order=sorted(df["ticket.layerwise"].unique()),  # EPL, ERK whatever order the records load in
         kind="line",
         marker="o",
         errorbar="sd",
@@ -165,12 +166,23 @@ def _mean_std(mean: float, std: float, seeds: int) -> str:
     return f"{mean:.2f}" if seeds < 2 else f"{mean:.2f} ± {std:.2f}"
 
 
+# How a method names its freezing ratio where a network is searched at several (ResNet-18 in Table 1).
+RATIO_NAMES = {"sparse": "p", "frozen": "p + r"}
+
+
+def _method(source: str, ratio: float, several: bool) -> str:
+    return f"{source} ({RATIO_NAMES[source]} = {ratio:g})" if several and source in RATIO_NAMES else source
+
+
 def table1(df: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy (mean ± std over seeds), search space and model size per network and method."""
+    """Accuracy (mean ± std over seeds), search space and model size per network and method
+    (one row per freezing ratio where a network is searched at several)."""
     df = with_derived_columns(df)
     df["source"] = pd.Categorical(df["source"], categories=SOURCES, ordered=True)
+    if "freezing ratio" not in df:
+        df["freezing ratio"] = 0.0
     rows = (
-        df.groupby(["network", "source"], observed=True)
+        df.groupby(["network", "source", "freezing ratio"], observed=True)
         .agg(
             mean=("test accuracy (%)", "mean"),
             std=("test accuracy (%)", "std"),
@@ -180,10 +192,14 @@ def table1(df: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
+    several = rows.groupby(["network", "source"], observed=True)["freezing ratio"].transform("nunique") > 1
     return pd.DataFrame(
         {
             "network": rows["network"],
-            "method": rows["source"].astype(str),
+            "method": [
+                _method(source, ratio, many)
+                for source, ratio, many in zip(rows["source"].astype(str), rows["freezing ratio"], several, strict=True)
+            ],
             "accuracy (%)": [_mean_std(r.mean, r.std, r.seeds) for r in rows.itertuples()],
             "seeds": rows["seeds"],
             "search space (weights)": [
@@ -215,25 +231,36 @@ def save_figure(name: str, records: str | os.PathLike[str], out_dir: str | os.Pa
     return path
 
 
-def full_results(name: str, results_dir: str | os.PathLike[str] = "results") -> tuple[pd.DataFrame | None, str]:
-    """The committed full-mode records of a sweep, and a sentence saying how complete they are.
+def sweep_results(
+    name: str, scale: str = "laptop", results_dir: str | os.PathLike[str] = "results"
+) -> tuple[pd.DataFrame | None, str]:
+    """The committed records of a sweep at one scale, and a sentence saying how complete they are.
 
     Returns ``(None, sentence)`` when no record exists yet, so a page can say so
-    instead of drawing anything.
+    instead of drawing anything. A sweep whose configs cannot be listed yet (Table 1 and
+    Fig. 6 wait for fig5's records) counts what is in its folder.
     """
+    from .errors import ConfigError
     from .sweeps import sweep_dir, sweep_status
 
-    done, missing = sweep_status(name, "full", results_dir)
-    folder = sweep_dir(results_dir, name, "full")
+    folder = sweep_dir(results_dir, name, scale)
+    try:
+        done, missing = sweep_status(name, scale, results_dir)
+    except ConfigError as err:
+        done, missing = sorted(folder.glob("*.json")), []
+        waiting = f" Its grid is not fixed yet: {err}"
+    else:
+        waiting = ""
     if not done:
         return None, (
-            f"No full-run records of `{name}` exist yet in `{folder}/`: this result has not been reproduced. "
-            f"Run `slt reproduce {name}` on a GPU (or `papermill` its chapter with `-p mode full`) to make them."
+            f"No {scale}-scale records of `{name}` exist yet in `{folder}/`: this result has not been reproduced "
+            f"at {scale} scale. `slt reproduce {name} --scale {scale}` makes them.{waiting}"
         )
     df = pd.concat([load(p) for p in done], ignore_index=True)
     if missing:
         return df, (
-            f"{len(done)} of {len(done) + len(missing)} full runs of `{name}` are recorded; "
-            f"{len(missing)} are missing and not drawn (run `slt sweep {name} --mode full` to complete them)."
+            f"{len(done)} of {len(done) + len(missing)} {scale}-scale runs of `{name}` are recorded; "
+            f"{len(missing)} are missing and not drawn (`slt sweep {name} --scale {scale}` completes them). "
+            f"{provenance(df)}"
         )
-    return df, f"All {len(done)} full runs of `{name}` are recorded. {provenance(df)}"
+    return df, f"All {len(done)} {scale}-scale runs of `{name}` are recorded.{waiting} {provenance(df)}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -35,7 +36,7 @@ from .errors import ConfigError, RunError
 from .recipes import recipe
 from .results import find_record, record_path
 from .scales import SCALES, grid, size_of
-from .train import prepare_out_dir
+from .train import checkpoint_path, prepare_out_dir
 
 EXECUTORS: tuple[str, ...] = ("local", "slurm", "debug")
 LOCAL_TIMEOUT_MIN = 60 * 24 * 365  # a run on this machine is never stopped by a timer
@@ -78,9 +79,9 @@ def _model_datasets(points: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _seeds(points: dict[str, Any], model: str) -> tuple[int, ...]:
-    seeds = points["seeds"]
-    return seeds[model] if isinstance(seeds, dict) else seeds
+def _per_model(value: Any, model: str) -> Any:
+    """A grid entry that is either the same for every model or a dict by model."""
+    return value[model] if isinstance(value, dict) else value
 
 
 def fig4(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
@@ -106,9 +107,9 @@ def fig5(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[
     points = grid("fig5", scale)
     configs = []
     for model, dataset in _model_datasets(points):
-        for seed in _seeds(points, model):
+        for seed in _per_model(points["seeds"], model):
             for k in points["sparsities"][model]:
-                for f in points["freezes"]:
+                for f in _per_model(points["freezes"], model):
                     configs.append(make_config(scale, model, dataset, TicketConfig(sparsity=k, freeze=f), seed))
     return configs
 
@@ -184,7 +185,7 @@ def table1(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> lis
     configs = []
     for model, dataset in _model_datasets(points):
         sparsity = best_dense_sparsity(model, dataset, scale, results)
-        for seed in _seeds(points, model):
+        for seed in _per_model(points["seeds"], model):
             configs.append(make_config(scale, model, dataset, None, seed))
             tickets: dict[str, TicketConfig] = {}
             for f in points["freezes"][model]:
@@ -274,7 +275,9 @@ class RunJob(submitit.helpers.Checkpointable):
     checkpoint.
     """
 
-    def __call__(self, config: dict[str, Any], out: str, data_dir: str | None, threads: int | None) -> str:
+    def __call__(
+        self, config: dict[str, Any], out: str, data_dir: str | None, threads: int | None, tickets: bool = False
+    ) -> str:
         import torch
 
         from .train import run
@@ -283,7 +286,31 @@ class RunJob(submitit.helpers.Checkpointable):
             torch.set_num_threads(threads)
         config_ = RunConfig.from_dict(config)
         run(config_, out, data_dir, progress=False)
+        if tickets and config_.ticket is not None:
+            export_sweep_ticket(Path(out), config_.run_id)
         return str(record_path(out, config_.run_id))
+
+
+TICKETS_WITH = frozenset({"table1"})
+"""Sweeps whose tickets are exported as files next to their records (Table 1's model-size column)."""
+
+
+def ticket_file(folder: str | os.PathLike[str], run_id: str) -> Path:
+    """Where a sweep keeps the ticket file of one run: ``<records>/tickets/<run-id>.slt``."""
+    return Path(folder) / "tickets" / f"{run_id}.slt"
+
+
+def export_sweep_ticket(folder: Path, run_id: str) -> Path:
+    """Export the best-validation ticket of a finished run of a sweep to its ticket file (once)."""
+    from .export import export_from_run
+
+    path = ticket_file(folder, run_id)
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        export_from_run(record_path(folder, run_id), tmp)
+        os.replace(tmp, path)
+    return path
 
 
 def make_executor(folder: Path, executor: str, max_parallel: int, slurm: dict[str, Any] | None) -> Any:
@@ -330,6 +357,7 @@ def run_sweep(
     max_parallel: int = 1,
     slurm: dict[str, Any] | None = None,
     where: dict[str, str] | None = None,
+    threads: int | None = None,
 ) -> list[Path]:
     """Run every missing config of a sweep (or of its part that ``where`` selects, see :func:`select`);
     returns the record paths of the configs run.
@@ -342,6 +370,8 @@ def run_sweep(
     check_choice("executor", executor, EXECUTORS)
     if max_parallel < 1:
         raise ConfigError(f"max-parallel must be at least 1, got {max_parallel}.")
+    if threads is not None and threads < 1:
+        raise ConfigError(f"threads must be at least 1, got {threads}.")
     configs = select(sweep_configs(name, scale, out), where or {})
     folder = prepare_out_dir(sweep_dir(out, name, scale))
     todo = pending(configs, folder)
@@ -361,12 +391,16 @@ def run_sweep(
             )
     if todo:
         ex = make_executor(folder, executor, max_parallel, slurm)
-        threads: int | None = None
         if executor == "slurm":
             threads = (slurm or {}).get("cpus_per_task")  # nodes that do not bind CPUs would be oversubscribed
-        elif executor == "local":
+        elif executor == "local" and threads is None:
             threads = max(1, (os.cpu_count() or 1) // max_parallel)
         _execute(ex, todo, str(folder), None if data_dir is None else str(data_dir), threads, executor, max_parallel)
+    if name in TICKETS_WITH:  # runs finished before tickets were exported, whose checkpoints are still here
+        for c in configs:
+            finished = record_path(folder, c.run_id).exists() and checkpoint_path(folder, c.run_id).exists()
+            if c.ticket is not None and finished:
+                export_sweep_ticket(folder, c.run_id)
     return [record_path(folder, c.run_id) for c in configs]
 
 
@@ -376,6 +410,10 @@ def failure_reason(err: Exception) -> str:
     submitit's error holds the job's traceback between two dashed lines and the
     paths of its logs after them; the last line of the message is a path.
     """
+    silent = re.search(r"No (?:error|output/error) stream produced.*?(?:Look at stdout|Check): (\S+)", str(err))
+    if silent:  # killed before it could write an error: the log ends with submitit's own lines
+        reason = "the job ended with neither a result nor an error (killed: out of memory, or by a signal?)"
+        return f"{reason} (log: {silent[1]})"
     lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
     rules = [i for i, line in enumerate(lines) if set(line) == {"-"}]
     if len(rules) < 2:
@@ -395,7 +433,8 @@ def _execute(
     max_parallel: int,
 ) -> None:
     """Submit the jobs (at most ``max_parallel`` at once locally) and wait for all of them."""
-    args = [(c.to_dict(), out, data_dir, threads) for c in todo]
+    tickets = Path(out).parent.name in TICKETS_WITH
+    args = [(c.to_dict(), out, data_dir, threads, tickets) for c in todo]
     bar = tqdm(total=len(todo), desc="sweep", unit="run")
     failures: list[str] = []
 

@@ -5,11 +5,12 @@
     python tools/build_book.py --skip-execute           # rebuild the HTML from the executed copies
 
 Every chapter listed in ``_toc.yml`` under ``notebooks/`` is synced with its
-MyST source (``jupytext --sync``) and executed in quick mode (the default of
-its ``parameters`` cell) with the repository root as working directory. The
-executed copies go to ``_build/executed/notebooks/``, next to copies of
-``_config.yml``, ``_toc.yml`` and ``book/``, and Jupyter Book builds that tree
-(``-W -n --keep-going``: any warning fails the build). A chapter that raises
+MyST source (``jupytext --sync``) and executed with the defaults of its
+``parameters`` cell (the experiment chapters draw the committed records and
+train nothing), with the repository root as working directory. The executed
+copies go to ``_build/executed/notebooks/``, next to copies of ``_config.yml``,
+``_toc.yml`` and ``book/``, and Jupyter Book builds that tree (``-W -n
+--keep-going``: any warning fails the build). A chapter that raises
 fails the build, naming the chapter.
 """
 
@@ -48,7 +49,7 @@ def chapters() -> list[str]:
 
 
 def execute(chapter: str) -> None:
-    """Sync the pair and execute the notebook in quick mode into _build/executed/notebooks/."""
+    """Sync the pair and execute the notebook with its default parameters into _build/executed/notebooks/."""
     source = ROOT / "notebooks" / f"{chapter}.md"
     if not source.exists():
         raise FileNotFoundError(f"{source.relative_to(ROOT)} does not exist but _toc.yml lists it")
