@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .allocator import keep_freed_memory
 from .config import RunConfig
 from .errors import ConfigError
 from .models import ModelSpec
@@ -146,6 +147,8 @@ def run(
     if finished is not None:
         return finished
     device = torch.device(device) if device is not None else default_device()
+    if device.type == "cpu":
+        keep_freed_memory()
     task = load_task(config, data_dir, device, progress)
     run_ = build_run(config, task.input_shape, task.num_classes)
     run_.model.to(device)
