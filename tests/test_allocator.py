@@ -30,11 +30,11 @@ def test_a_training_process_sets_it_without_any_variable(tmp_path):
         "slt.train.keep_freed_memory = lambda: called.append(original()) or called[-1]\n"
         "from slt.config import RunConfig\n"
         "try:\n"
-        "    slt.train.run(RunConfig(dataset='cora'), r'%s', r'%s', 'cpu', progress=False)\n"
+        "    slt.train.run(RunConfig(dataset='cora'), r'{}', r'{}', 'cpu', progress=False)\n"
         "except Exception:\n"
         "    pass\n"
         "print(called)\n"
-    ) % (tmp_path / "out", tmp_path / "no-data")
+    ).format(tmp_path / "out", tmp_path / "no-data")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     expected = "[True]" if sys.platform.startswith("linux") else "[False]"
     assert out.strip().splitlines()[-1] == expected
