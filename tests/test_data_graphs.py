@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 import torch
 
-from slt.data.base import DATA_DIR_ENV, resolve_data_dir
 from slt.data.graphs import load_graph, load_ogbn_arxiv, load_planetoid
 from slt.errors import ConfigError, DataError
+
+from realdata import data_dir_with
 
 
 def assert_one_sentence(message: str, *fragments: str) -> None:
@@ -41,42 +42,90 @@ def no_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def planetoid_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir holding a copy of the real raw Planetoid files (processing writes next to them)."""
-    source = resolve_data_dir() / "Planetoid"
-    if not (source / "Cora" / "raw").is_dir():
-        pytest.skip(f"real Planetoid files not found: set ${DATA_DIR_ENV} to a folder holding Planetoid/Cora/raw")
+    data_dir_with("Planetoid/CiteSeer/raw")
+    source = data_dir_with("Planetoid/Cora/raw") / "Planetoid"
     root = tmp_path_factory.mktemp("graphs")
     for name in ("Cora", "CiteSeer"):
         shutil.copytree(source / name / "raw", root / "Planetoid" / name / "raw")
     return root
 
 
-def check_common(data, num_classes: int) -> None:
+def check_common(data, num_classes: int, variant: str = "original") -> None:
     n = data.num_nodes
     assert data.x.dtype == torch.float32 and data.x.shape[0] == n
     assert data.y.dtype == torch.int64 and data.y.shape == (n,)
     assert data.edge_index.dtype == torch.int64 and data.edge_index.shape[0] == 2
     assert data.num_classes == num_classes and int(data.y.max()) < num_classes
-    assert data.variant == "original"
+    assert data.variant == variant
     masks = torch.stack([data.train_mask, data.val_mask, data.test_mask])
     assert masks.dtype == torch.bool and masks.shape == (3, n)
     assert int(masks.sum(0).max()) == 1  # the splits are disjoint
 
 
+PUBLIC = "original, public split, row-normalised features"
+FULL = "original, full split, row-normalised features"
+
+
+def mask_sizes(data) -> list[int]:
+    return [int(m.sum()) for m in (data.train_mask, data.val_mask, data.test_mask)]
+
+
 def test_cora_public_split(planetoid_root: Path) -> None:
-    data = load_planetoid("cora", planetoid_root)
-    check_common(data, 7)
+    data = load_planetoid("cora", planetoid_root, split="public")
+    check_common(data, 7, PUBLIC)
     assert tuple(data.x.shape) == (2708, 1433) and data.edge_index.shape[1] == 10556
     assert torch.bincount(data.y).tolist() == [351, 217, 418, 818, 426, 298, 180]
-    assert [int(m.sum()) for m in (data.train_mask, data.val_mask, data.test_mask)] == [140, 500, 1000]
+    assert mask_sizes(data) == [140, 500, 1000]
     assert torch.bincount(data.y[data.train_mask]).tolist() == [20] * 7  # the public split: 20 per class
 
 
+def test_cora_full_split_is_the_default_and_trains_every_other_node(planetoid_root: Path) -> None:
+    data = load_planetoid("cora", planetoid_root)
+    check_common(data, 7, FULL)
+    assert mask_sizes(data) == [1208, 500, 1000] and data.num_nodes == 1208 + 500 + 1000
+    public = load_planetoid("cora", planetoid_root, split="public")
+    assert torch.equal(data.val_mask, public.val_mask) and torch.equal(data.test_mask, public.test_mask)
+    assert bool((public.train_mask <= data.train_mask).all())  # the full split contains the public one
+
+
+def test_the_splits_share_one_cache_without_mixing_masks(planetoid_root: Path) -> None:
+    """torch_geometric caches one processed file for all splits: each load must still get its own masks."""
+    for split, sizes in (("full", [1208, 500, 1000]), ("public", [140, 500, 1000]), ("full", [1208, 500, 1000])):
+        assert mask_sizes(load_graph("cora", planetoid_root, split)) == sizes, split
+    assert sorted(p.name for p in (planetoid_root / "Planetoid" / "Cora" / "processed").glob("*.pt")) == [
+        "data.pt",
+        "pre_filter.pt",
+        "pre_transform.pt",
+    ]
+
+
+def test_planetoid_features_are_row_normalised(planetoid_root: Path) -> None:
+    for name, zero_rows in (("cora", 0), ("citeseer", 15)):  # CiteSeer's 15 placeholder test nodes have no words
+        x = load_planetoid(name, planetoid_root).x
+        sums = x.sum(1)
+        assert int((sums == 0).sum()) == zero_rows and float(x.min()) == 0.0
+        assert torch.allclose(sums[sums > 0], torch.ones(()), atol=1e-5)
+        row = x[int(torch.nonzero(sums).view(-1)[0])]
+        nonzero = row[row > 0]
+        assert torch.allclose(nonzero, torch.full_like(nonzero, 1 / len(nonzero)))  # binary words, divided by count
+
+
 def test_citeseer_by_any_case_and_through_load_graph(planetoid_root: Path) -> None:
-    data = load_graph("CiteSeer", planetoid_root)
-    check_common(data, 6)
+    data = load_graph("CiteSeer", planetoid_root, "public")
+    check_common(data, 6, PUBLIC)
     assert tuple(data.x.shape) == (3327, 3703) and data.edge_index.shape[1] == 9104
-    assert [int(m.sum()) for m in (data.train_mask, data.val_mask, data.test_mask)] == [120, 500, 1000]
-    assert torch.equal(load_planetoid("CITESEER", planetoid_root).y, data.y)
+    assert mask_sizes(data) == [120, 500, 1000]
+    full = load_planetoid("CITESEER", planetoid_root)
+    check_common(full, 6, FULL)
+    assert torch.equal(full.y, data.y) and mask_sizes(full) == [1827, 500, 1000]
+
+
+def test_unknown_split_is_refused_in_one_sentence(planetoid_root: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_planetoid("cora", planetoid_root, split="random")
+    assert_one_sentence(str(info.value), "'random'", "choose one of full, public")
+    with pytest.raises(ConfigError):
+        load_graph("citeseer", planetoid_root, "geom-gcn")
 
 
 def test_unknown_planetoid_name_lists_the_valid_ones() -> None:
@@ -188,3 +237,16 @@ def test_corrupt_arxiv_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_ogbn_arxiv(tmp_path)
     assert_one_sentence(str(info.value), "corrupt or incomplete", "delete that folder")
+
+
+def test_run_config_threads_the_split_to_the_task(planetoid_root: Path) -> None:
+    from slt.config import RunConfig
+    from slt.tasks import load_task
+
+    assert RunConfig(model="gin", dataset="cora").graph_split == "full"
+    for split, train in (("full", 1208), ("public", 140)):
+        task = load_task(RunConfig(model="gin", dataset="cora", graph_split=split), planetoid_root, torch.device("cpu"))
+        assert task.train_examples == train and task.variant == f"original, {split} split, row-normalised features"
+    with pytest.raises(ConfigError) as info:
+        RunConfig(model="gin", dataset="cora", graph_split="Full")
+    assert_one_sentence(str(info.value), "graph split 'Full'", "choose one of full, public")
