@@ -3,7 +3,7 @@
 These are not ticket models: they are torch_geometric's own layers with
 trained weights and biases, in the recipe of torch_geometric's classic
 examples (Kipf & Welling's GCN; a standard two-layer GIN), trained on exactly
-the data and split the ticket runs see (:func:`slt.data.graphs.load_graph`).
+the data and split the ticket runs see (``slt.data.graphs.load_graph``).
 They say what accuracy a graph and split allow, so a ticket's accuracy can be
 read against it.
 

@@ -9,9 +9,9 @@
   chosen is the book's "How the laptop scale was chosen" page.
 * ``quick``: minutes on a CPU; proves the pipeline in the tests, never a result.
 
-This module is the one place that says what a scale changes: :data:`SIZES`,
+This module is the one place that says what a scale changes: ``SIZES``,
 per model, the fields of the run (width multiplier, training subset, epochs),
-and :data:`GRIDS`, per sweep, the grid points and seeds.
+and ``GRIDS``, per sweep, the grid points and seeds.
 """
 
 from __future__ import annotations

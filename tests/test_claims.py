@@ -1,31 +1,36 @@
-"""The verdict rules of slt.claims, on records laid out exactly as a full sweep writes them.
+"""The verdict rules of slt.claims, on records laid out exactly as a sweep writes them.
 
-Each test writes one record per config of the real full grid into a temporary
-results folder (``fixture_records``), with accuracies from a formula whose
-verdict is known, and checks what :func:`slt.claims.assess` concludes.
+Each test writes one record per config of a sweep's real grid (laptop scale, whose
+records the book shows, unless the test says otherwise) into a temporary results
+folder (``fixture_records``), with accuracies from a formula whose verdict is known,
+and checks what :func:`slt.claims.assess` concludes.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from slt.claims import CLAIMS, FAILS, HOLDS, NOT_MEASURED, PARTLY, assess, assess_all
+from slt.claims import CLAIMS, FAILS, HOLDS, NOT_MEASURED, NOT_RESOLVED, PARTLY, SCALES_SHOWN, assess, assess_all
 from slt.cli import main
+from slt.sweeps import sweep_configs
 
 from fixture_records import freezing_ratio, position, write_sweep
 
 CLAIM = {claim.check.__name__: claim for claim in CLAIMS}
 
 
-def verdict(results, check: str) -> str:
-    return assess(CLAIM[check], results)["verdict"]
+def verdict(results, check: str, scale: str = "laptop") -> str:
+    return assess(CLAIM[check], results, scale)["verdict"]
 
 
-def test_without_records_every_claim_is_not_measured_and_names_the_command(tmp_path):
+def test_without_records_every_claim_is_not_measured_at_every_scale_and_names_the_command(tmp_path):
     table = assess_all(tmp_path)
-    assert list(table["verdict"]) == [NOT_MEASURED] * len(CLAIMS)
-    for row, claim in zip(table.itertuples(), CLAIMS, strict=True):
-        assert f"slt reproduce {claim.sweep}" in row.measurement
+    assert list(zip(table["claim"], table["scale"], strict=True)) == [
+        (claim.statement, scale) for claim in CLAIMS for scale in SCALES_SHOWN
+    ]
+    assert set(table["verdict"]) == {NOT_MEASURED}
+    for row in table.itertuples():
+        assert f"slt reproduce {row.sweep} --scale {row.scale}" in row.measurement
 
 
 @pytest.mark.parametrize(
@@ -38,16 +43,18 @@ def test_positioning_claims(tmp_path, peak, epl_bonus, centre, epl):
 
     write_sweep(tmp_path, "fig4", accuracy)
     assert verdict(tmp_path, "best_sparsity_at_centre") == centre
-    assert verdict(tmp_path, "epl_beats_erk") == epl
+    row = assess(CLAIM["epl_beats_erk"], tmp_path)
+    assert (row["verdict"], row["scale"]) == (epl, "laptop")
+    assert f"EPL − ERK: {epl_bonus:+.2f} pp on average over 6 matched settings" in row["measurement"]
 
 
 def test_centre_claim_is_partly_true_when_only_some_splits_peak_there(tmp_path):
     def accuracy(c):
-        peak = 0.5 if c.ticket.lock > 0.2 else 0.9  # three of the five splits peak at the centre
+        peak = 0.5 if c.ticket.lock > 0.2 else 0.9  # three of the five splits of the full grid peak at the centre
         return 80 - 20 * (position(c) - peak) ** 2
 
-    write_sweep(tmp_path, "fig4", accuracy)
-    assert verdict(tmp_path, "best_sparsity_at_centre") == PARTLY
+    write_sweep(tmp_path, "fig4", accuracy, scale="full")
+    assert verdict(tmp_path, "best_sparsity_at_centre", "full") == PARTLY
 
 
 @pytest.mark.parametrize(
@@ -67,8 +74,31 @@ def test_freezing_cost_claim_waits_for_resnet_records(tmp_path):
     write_sweep(tmp_path, "fig5", lambda c: 85.0, keep=lambda c: c.model != "resnet18")
     row = assess(CLAIM["freezing_cost"], tmp_path)
     assert row["verdict"] == NOT_MEASURED
-    assert "conv6" in row["measurement"] and row["measurement"].endswith("(From 216 of 270 runs.)")
+    configs = sweep_configs("fig5", "laptop")
+    kept = sum(c.model != "resnet18" for c in configs)
+    assert "conv6" in row["measurement"] and row["measurement"].endswith(f"(From {kept} of {len(configs)} runs.)")
     assert "missing" in row["records"]
+
+
+def test_a_verdict_against_a_claim_within_the_seed_noise_is_not_resolved(tmp_path):
+    def accuracy(c):  # signed constant 0.5 pp behind on average, seeds 4 pp apart
+        return 80 + (-0.5 if c.ticket.weights == "signed_constant" else 0) + (2 if c.seed else -2)
+
+    write_sweep(tmp_path, "fig7", accuracy)
+    row = assess(CLAIM["signed_constant_margin_shrinks"], tmp_path)
+    assert row["verdict"] == f"{NOT_RESOLVED} at laptop scale"
+    assert row["measurement"].endswith("The effect (-0.50 pp) is within the seed noise (2.83 pp).")
+
+
+def test_a_verdict_against_a_claim_beyond_the_seed_noise_stands(tmp_path):
+    def accuracy(c):  # signed constant 5 pp behind, seeds 1 pp apart
+        return 80 + (-5 if c.ticket.weights == "signed_constant" else 0) + (0.5 if c.seed else -0.5)
+
+    write_sweep(tmp_path, "fig7", accuracy)
+    row = assess(CLAIM["signed_constant_margin_shrinks"], tmp_path)
+    assert row["verdict"] == FAILS
+    assert "-5.00 pp at width 0.125, -5.00 pp at width 0.25" in row["measurement"]
+    assert "seed noise" not in row["measurement"]
 
 
 @pytest.mark.parametrize(("frozen_bonus", "expected"), [(1.0, HOLDS), (-1.0, FAILS)])
@@ -121,4 +151,6 @@ def test_reproduce_on_finished_records_draws_the_figure_and_gives_the_verdicts(t
     assert status == 0
     assert (tmp_path / "fig" / "fig7.png").stat().st_size > 0
     assert {p: p.stat().st_mtime_ns for p in results.rglob("*.json")} == before  # nothing ran again
-    assert f"{HOLDS}: Signed constant − Kaiming uniform: +4.00 pp at width 0.5" in out
+    assert "fig7 (laptop): 16 records" in out
+    # laptop widths are the grid's (0.5, 1) times the scale's 0.25
+    assert f"{HOLDS}: Signed constant − Kaiming uniform: +16.00 pp at width 0.125, +8.00 pp at width 0.25." in out

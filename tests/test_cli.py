@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from slt.cli import main
+from slt.config import RunConfig, TicketConfig
+from slt.sweeps import make_config
 
 
 def error_of(capsys, argv: list[str]) -> str:
@@ -65,7 +69,68 @@ def test_export_of_a_missing_record_is_refused(capsys, tmp_path):
     ],
 )
 def test_a_bad_sweep_selection_gets_one_sentence(capsys, tmp_path, where, expected):
-    assert expected in error_of(capsys, ["sweep", "table1", "--mode", "full", "--out", str(tmp_path), *where])
+    assert expected in error_of(capsys, ["sweep", "fig5", "--scale", "full", "--out", str(tmp_path), *where])
+
+
+def test_a_table_before_its_fig5_records_names_the_sweep_to_run_first(capsys, tmp_path):
+    err = error_of(capsys, ["sweep", "table1", "--scale", "laptop", "--out", str(tmp_path)])
+    assert "run `slt sweep fig5 --scale laptop` first." in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["sweep", "fig5", "--scale", "bogus"], "argument --scale: invalid choice: 'bogus'"),
+        (["reproduce", "fig5", "--scale", "medium"], "argument --scale: invalid choice: 'medium'"),
+        (["run", "--scale", "huge"], "argument --scale: invalid choice: 'huge'"),
+        (["sweep", "fig5", "--mode", "quick"], "unrecognized arguments: --mode quick"),  # --mode is now --scale
+    ],
+)
+def test_unknown_scales_and_the_old_mode_option_are_usage_errors(capsys, argv, expected):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+def _config_of_run(monkeypatch, tmp_path, argv: list[str]) -> RunConfig:
+    """The config `slt run ARGV` builds (the run itself is replaced by a stub that returns a record)."""
+    built = []
+
+    def stub(config, out, data_dir, device, progress):
+        built.append(config)
+        return {"test_acc": 0.5, "best_epoch": 1, "model_mb": 0.1, "run_id": config.run_id}
+
+    monkeypatch.setattr("slt.train.run", stub)
+    assert main(["run", "--out", str(tmp_path), *argv]) == 0
+    (config,) = built
+    return config
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["--scale", "quick", "--model", "conv6", "--dataset", "cifar10", "--sparsity", "0.7", "--freeze", "0.6"],
+            lambda: make_config("quick", "conv6", "cifar10", TicketConfig(sparsity=0.7, freeze=0.6), 0),
+        ),
+        (
+            ["--scale", "quick", "--model", "gin", "--dataset", "cora", "--width", "2", "--seed", "3"],
+            lambda: make_config("quick", "gin", "cora", TicketConfig(sparsity=0.5), 3, 2.0),
+        ),
+        (  # the laptop scale's weight-training learning rate
+            ["--scale", "laptop", "--model", "conv6", "--dataset", "cifar10", "--weight-training"],
+            lambda: make_config("laptop", "conv6", "cifar10", None, 0),
+        ),
+        (  # an option given on the command line wins over the scale's
+            ["--scale", "quick", "--model", "conv6", "--dataset", "cifar10", "--epochs", "3"],
+            lambda: replace(make_config("quick", "conv6", "cifar10", TicketConfig(), 0), epochs=3),
+        ),
+    ],
+)
+def test_run_at_a_scale_builds_the_sweeps_config(monkeypatch, tmp_path, argv, expected):
+    assert _config_of_run(monkeypatch, tmp_path, argv) == expected()
 
 
 def test_importing_the_library_parses_no_arguments_and_does_no_work():

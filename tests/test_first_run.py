@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from slt import supermask
 from slt.cli import main
@@ -29,6 +30,9 @@ def test_mlp_ticket_learns_and_its_file_reproduces_the_accuracy(capsys, tmp_path
     assert record["test_acc"] >= floor
     assert record["sparsity_achieved"] == pytest.approx(0.5, abs=1e-5)
     assert record["data_variant"] == "original" and len(record["history"]) == 2
+    # every epoch is scored on validation; the test split once, for the best-validation state
+    assert all("val_acc" in h and "test_acc" not in h for h in record["history"])
+    assert record["best_val_acc"] == max(h["val_acc"] for h in record["history"])
 
     ticket = tmp_path / "t.slt"
     assert main(["export", str(tmp_path / "runs" / f"{record['run_id']}.json"), "--out", str(ticket)]) == 0
@@ -44,10 +48,16 @@ def test_dropping_the_sign_of_the_score_gradient_leaves_the_mlp_at_chance(tmp_pa
     config = RunConfig(ticket=TicketConfig(sparsity=0.5), lr=0.3, epochs=1, train_subset=10000)
     right = run(config, tmp_path / "right", fashion_mnist_dir, progress=False)
 
-    def backward_without_sign(ctx, grad):
-        weight, _, searchable = ctx.saved_tensors
-        return None, grad * weight * searchable, None, None
+    # The library's backward is grad * w * sign(s) on searchable entries; this one is grad * w there.
+    def forward_keeping_scores(ctx, scores, masked_weight, score_factor):
+        ctx.save_for_backward(score_factor, scores)
+        return masked_weight.view_as(masked_weight)
 
+    def backward_without_sign(ctx, grad):
+        score_factor, scores = ctx.saved_tensors
+        return grad * score_factor * torch.sign(scores), None, None  # sign(s) * sign(s) = 1
+
+    monkeypatch.setattr(supermask.StraightThroughMask, "forward", staticmethod(forward_keeping_scores))
     monkeypatch.setattr(supermask.StraightThroughMask, "backward", staticmethod(backward_without_sign))
     wrong = run(config, tmp_path / "wrong", fashion_mnist_dir, progress=False)
     assert right["test_acc"] > 0.7

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,9 @@ import torch
 from slt.cli import main
 from slt.config import RunConfig, TicketConfig
 from slt.errors import ConfigError
-from slt.figures import fig5, full_results
+from slt.figures import fig5, sweep_results
 from slt.results import load, record_path
 from slt.sweeps import (
-    SWEEPS,
     failure_reason,
     make_config,
     make_executor,
@@ -31,36 +31,14 @@ from slt.sweeps import (
 )
 from slt.train import run
 
+from fixture_records import fig5_accuracy, write_sweep
 from realdata import data_dir_with
 
 
-@pytest.mark.parametrize("name", list(SWEEPS))
-def test_every_sweep_is_a_grid_of_distinct_valid_configs(name):
-    quick, full = sweep_configs(name, "quick"), sweep_configs(name, "full")
-    for configs in (quick, full):
-        assert len({c.run_id for c in configs}) == len(configs)
-    assert {c.seed for c in full} == {0, 1, 2}
-    assert all(c.train_subset is None and c.epochs in (100, 400) for c in full)
-    assert all(c.train_subset or c.epochs <= 40 for c in quick)
-    assert len(quick) <= 12 < len(full)
-
-
-def test_the_paper_recipes_are_the_full_settings():
-    conv6 = make_config("full", "conv6", "cifar10", TicketConfig(sparsity=0.5), 0)
-    assert (conv6.optimizer, conv6.lr, conv6.momentum, conv6.weight_decay) == ("sgd", 0.1, 0.9, 1e-4)
-    assert (conv6.batch_size, conv6.epochs, conv6.val_fraction, conv6.width) == (128, 100, 0.2, 1.0)
-    gin = make_config("full", "gin", "ogbn-arxiv", TicketConfig(sparsity=0.5), 0)
-    assert (gin.optimizer, gin.lr, gin.weight_decay, gin.epochs) == ("adamw", 0.01, 0.0, 400)
-
-
-@pytest.mark.parametrize(
-    ("argv", "expected"),
-    [(["sweep", "fig9"], "unknown sweep 'fig9'"), (["sweep", "fig5", "--mode", "medium"], "unknown mode 'medium'")],
-)
-def test_unknown_sweeps_and_modes_get_one_sentence(capsys, tmp_path, argv, expected):
-    assert main([*argv, "--out", str(tmp_path)]) == 2
+def test_an_unknown_sweep_gets_one_sentence(capsys, tmp_path):
+    assert main(["sweep", "fig9", "--scale", "quick", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert expected in err and "choose one of" in err and err.count("\n") == 1
+    assert "unknown sweep 'fig9'" in err and "choose one of" in err and err.count("\n") == 1
 
 
 def test_a_record_with_the_same_hash_but_another_config_is_refused(tmp_path):
@@ -70,19 +48,42 @@ def test_a_record_with_the_same_hash_but_another_config_is_refused(tmp_path):
         pending([config], tmp_path)
 
 
-def test_a_full_sweep_without_a_gpu_warns_with_the_estimated_time(tmp_path, monkeypatch):
+def fake_seconds_per_epoch(config: RunConfig) -> float:
+    """An epoch of CIFAR-10 takes 1 s per 1,000 training images, one of the GIN 0.3 s (timing is not tested here)."""
+    return 0.3 if config.model == "gin" else (config.train_subset or 40_000) / 1000
+
+
+@pytest.fixture
+def cpu_only(monkeypatch):
+    """A machine without a GPU whose sweeps run nothing, with the per-epoch time of ``fake_seconds_per_epoch``."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr("slt.sweeps._execute", lambda *args, **kwargs: None)
-    with pytest.warns(UserWarning, match=r"full fig7 sweep \(36 runs\) without a GPU will take about [\d,]+ hours"):
+    monkeypatch.setattr("slt.timing.seconds_per_epoch", fake_seconds_per_epoch)
+
+
+def test_a_full_sweep_without_a_gpu_warns_with_the_estimated_time(tmp_path, cpu_only, capsys):
+    # 36 runs of 100 epochs of 40 s
+    with pytest.warns(UserWarning, match=r"full fig7 sweep .* about 40\.0 hours: use a GPU or --scale laptop\.$"):
         run_sweep("fig7", "full", tmp_path)
+    assert "fig7 (full): 36 of 36 runs to go, about 40.0 hours on this machine" in capsys.readouterr().err
 
 
-def test_a_short_share_of_a_full_sweep_is_estimated_in_minutes(tmp_path, monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr("slt.sweeps._execute", lambda *args, **kwargs: None)
+def test_a_laptop_sweep_says_how_long_it_takes_and_does_not_warn(tmp_path, cpu_only, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_sweep("fig7", "laptop", tmp_path)
+    configs = sweep_configs("fig7", "laptop")
+    minutes = round(sum(fake_seconds_per_epoch(c) * c.epochs for c in configs) / 60)  # 16 x 16 epochs x 12.8 s
+    expected = f"fig7 (laptop): {len(configs)} of {len(configs)} runs to go, about {minutes} minutes on this machine"
+    assert expected in capsys.readouterr().err
+
+
+def test_a_short_share_of_a_full_sweep_is_estimated_in_minutes(tmp_path, cpu_only):
+    write_sweep(tmp_path, "fig5", fig5_accuracy, scale="full")  # Table 1 reads its sparsities from them
     share = {"model": "gin", "dataset": "cora", "seed": "0"}
-    with pytest.warns(UserWarning, match=r"full table1 sweep \(4 runs\) without a GPU will take about \d+ minutes"):
-        run_sweep("table1", "full", tmp_path, where=share)
+    with pytest.warns(UserWarning, match=r"full table1 sweep .* about 8 minutes: use a GPU"):  # 4 x 400 x 0.3 s
+        records = run_sweep("table1", "full", tmp_path, where=share)
+    assert len(records) == 4  # weight training, dense, sparse, frozen
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads a process's environment from /proc")
@@ -107,8 +108,21 @@ def test_a_failed_sweep_job_is_reported_by_its_error_and_log(tmp_path):
     assert reason.endswith("_log.err)") and str(tmp_path) in reason
 
 
-def test_select_picks_a_share_of_a_sweep_by_its_fields():
-    configs = sweep_configs("table1", "full")
+def test_a_sweep_job_killed_without_an_error_is_reported_as_killed(tmp_path):
+    # as the kernel's out-of-memory killer would
+    job = make_executor(tmp_path, "local", 1, None).submit(signal.raise_signal, signal.SIGKILL)
+    with pytest.raises(Exception) as failure:
+        job.result()
+    reason = failure_reason(failure.value)
+    assert reason.startswith(
+        "the job ended with neither a result nor an error (killed: out of memory, or by a signal?)"
+    )
+    assert reason.endswith(f"{job.job_id}_0_log.out)") and str(tmp_path) in reason
+
+
+def test_select_picks_a_share_of_a_sweep_by_its_fields(tmp_path):
+    write_sweep(tmp_path, "fig5", fig5_accuracy, scale="full")
+    configs = sweep_configs("table1", "full", tmp_path)
     gin = select(configs, {"model": "gin", "seed": "0"})
     assert {(c.dataset, c.seed) for c in gin} == {(g, 0) for g in ("cora", "citeseer", "ogbn-arxiv")}
     assert len(gin) == 3 * 4  # weight training, dense, sparse, frozen on each graph
@@ -129,6 +143,9 @@ def test_the_quick_fig5_sweep_runs_every_config_and_then_nothing(tmp_path):
     assert sorted((sweep_dir(tmp_path, "fig5", "quick") / "submitit").iterdir()) == jobs
     df = load(sweep_dir(tmp_path, "fig5", "quick"))
     assert set(df["model"]) == {"conv6", "resnet18", "gin"}
+    # each epoch is scored on validation only; the test split once, at the best-validation state
+    assert all("val_acc" in h and "test_acc" not in h for history in df["history"] for h in history)
+    assert df["test_acc"].between(0, 1).all() and (df["best_epoch"] >= 1).all()
     figure = fig5(df)
     assert [ax.get_title() for ax in figure.axes] == ["Conv6 / CIFAR-10", "ResNet-18 / CIFAR-10", "GIN / Cora"]
     assert figure.axes[0].get_xlabel() == "freezing ratio p + r"
@@ -136,28 +153,31 @@ def test_the_quick_fig5_sweep_runs_every_config_and_then_nothing(tmp_path):
     assert set(df.loc[df["dataset"] == "cifar10", "data_variant"]) == {f"copy: {variant}"}
 
 
-def test_the_gin_on_cora_learns_in_quick_mode(tmp_path):
+def test_the_gin_on_cora_learns_at_quick_scale(tmp_path):
     data = data_dir_with("Planetoid/Cora/raw")
     record = run(make_config("quick", "gin", "cora", TicketConfig(sparsity=0.5, freeze=0.5), 0), tmp_path, data)
     assert record["test_acc"] > 0.5  # seven classes: chance is about 0.14, the largest class 0.32
-    assert record["data_variant"] == "original"
+    assert record["data_variant"] == "original, full split, row-normalised features"
+
+
+# `slt run` with a checkpoint after every epoch (by default one a minute), so a short run can be killed mid-way.
+CHECKPOINT_EVERY_EPOCH = "import sys, slt.train, slt.cli; slt.train.CHECKPOINT_SECONDS = 0; sys.exit(slt.cli.main())"
 
 
 def _run_command(data, out: os.PathLike) -> list[str]:
     return [
         sys.executable,
-        "-m",
-        "slt.cli",
+        "-c",
+        CHECKPOINT_EVERY_EPOCH,
         "run",
         "--model",
         "conv6",
         "--dataset",
         "cifar10",
-        "--mode",
+        "--scale",
         "quick",
         "--epochs",
         "3",
-        "--accept-data-copy",
         "--quiet",
         "--data-dir",
         str(data),
@@ -188,7 +208,14 @@ def test_a_run_killed_mid_training_resumes_to_the_same_record(tmp_path):
     assert (ra["test_acc"], ra["best_epoch"]) == (rb["test_acc"], rb["best_epoch"])
 
 
-def test_a_figure_without_full_records_says_so_instead_of_drawing(tmp_path):
-    df, sentence = full_results("fig5", tmp_path)
+def test_a_figure_without_records_says_so_instead_of_drawing(tmp_path):
+    df, sentence = sweep_results("fig5", "laptop", tmp_path)
     assert df is None
-    assert "No full-run records of `fig5` exist yet" in sentence and "slt reproduce fig5" in sentence
+    assert "No laptop-scale records of `fig5` exist yet" in sentence
+    assert "`slt reproduce fig5 --scale laptop`" in sentence
+
+
+def test_a_table_without_fig5_records_says_which_sweep_to_run_first(tmp_path):
+    df, sentence = sweep_results("table1", "laptop", tmp_path)
+    assert df is None
+    assert "No laptop-scale records of `table1`" in sentence and "`slt sweep fig5 --scale laptop` first" in sentence

@@ -123,7 +123,7 @@ def test_the_cluster_runs_a_batch_job(slurm_cluster, tmp_path):
 
 def test_a_quick_sweep_runs_as_a_slurm_array_and_then_submits_nothing(cifar10_dir, slurm_cluster, tmp_path):
     slurm = {"slurm_partition": "debug", "timeout_min": 20, "cpus_per_task": 1, "mem_gb": 1}
-    kwargs = {"name": "fig7", "mode": "quick", "out": tmp_path, "data_dir": cifar10_dir, "executor": "slurm"}
+    kwargs = {"name": "fig7", "scale": "quick", "out": tmp_path, "data_dir": cifar10_dir, "executor": "slurm"}
     records = _run_with_alarm(SWEEP_TIMEOUT_S, slurm_cluster.parent / "log", **kwargs, max_parallel=2, slurm=slurm)
 
     configs = sweep_configs("fig7", "quick")

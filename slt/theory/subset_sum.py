@@ -340,7 +340,7 @@ def grid_errors_from_halves(
     halves; each side is a :class:`HalfSums` or a plain array of sums. A window
     wide enough for about 32 candidate pairs per target settles almost every
     target in one pass; the targets it leaves open (no pair within the window)
-    are solved exactly by :func:`_settle_open`. Work that would take more
+    are solved exactly by ``_settle_open``. Work that would take more
     than a few seconds is announced with an estimate (a RuntimeWarning), and
     work beyond half an hour is refused.
     """
