@@ -45,14 +45,14 @@ WEIGHT_DECAY = 5e-4
 DROPOUT = 0.5
 
 
-class GCN(nn.Module):
-    """Two ``GCNConv`` layers with ReLU and dropout between them (Kipf & Welling 2017)."""
+class TwoLayerGNN(nn.Module):
+    """Dropout, the first graph layer, ReLU, dropout, the second graph layer: the shape both references share."""
 
-    def __init__(self, in_features: int, num_classes: int, hidden: int = HIDDEN["gcn"], dropout: float = DROPOUT):
+    conv1: nn.Module
+    conv2: nn.Module
+
+    def __init__(self, dropout: float) -> None:
         super().__init__()
-        GCNConv = import_torch_geometric().nn.GCNConv
-        self.conv1 = GCNConv(in_features, hidden, cached=True)
-        self.conv2 = GCNConv(hidden, num_classes, cached=True)
         self.dropout = dropout
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
@@ -60,6 +60,16 @@ class GCN(nn.Module):
         x = F.relu(self.conv1(x, edge_index))
         x = F.dropout(x, self.dropout, self.training)
         return self.conv2(x, edge_index)
+
+
+class GCN(TwoLayerGNN):
+    """Two ``GCNConv`` layers with ReLU and dropout between them (Kipf & Welling 2017)."""
+
+    def __init__(self, in_features: int, num_classes: int, hidden: int = HIDDEN["gcn"], dropout: float = DROPOUT):
+        super().__init__(dropout)
+        GCNConv = import_torch_geometric().nn.GCNConv
+        self.conv1 = GCNConv(in_features, hidden, cached=True)
+        self.conv2 = GCNConv(hidden, num_classes, cached=True)
 
     def param_groups(self, weight_decay: float) -> list[dict[str, Any]]:
         """Weight decay on the first layer only, as in torch_geometric's example and Kipf's code."""
@@ -69,21 +79,14 @@ class GCN(nn.Module):
         ]
 
 
-class GIN(nn.Module):
+class GIN(TwoLayerGNN):
     """Two ``GINConv`` layers (sum aggregation, eps = 0), each a two-layer MLP, with ReLU and dropout between."""
 
     def __init__(self, in_features: int, num_classes: int, hidden: int = HIDDEN["gin"], dropout: float = DROPOUT):
-        super().__init__()
+        super().__init__(dropout)
         GINConv = import_torch_geometric().nn.GINConv
         self.conv1 = GINConv(nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, hidden)))
         self.conv2 = GINConv(nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)))
-        self.dropout = dropout
-
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
-        x = F.dropout(x, self.dropout, self.training)
-        x = F.relu(self.conv1(x, edge_index))
-        x = F.dropout(x, self.dropout, self.training)
-        return self.conv2(x, edge_index)
 
     def param_groups(self, weight_decay: float) -> list[dict[str, Any]]:
         return [{"params": self.parameters(), "weight_decay": weight_decay}]
