@@ -345,7 +345,11 @@ def estimate_seconds(configs: list[RunConfig]) -> float:
 
 
 def describe_duration(seconds: float) -> str:
-    return f"{seconds / 3600:,.1f} hours" if seconds >= 5400 else f"{max(1, round(seconds / 60))} minutes"
+    """A duration as a reader says it: hours from an hour and a half on, else whole minutes."""
+    if seconds >= 5400:
+        return f"{seconds / 3600:,.1f} hours"
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes > 1 else ''}"
 
 
 def run_sweep(
