@@ -21,7 +21,6 @@ import math
 import os
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -157,8 +156,7 @@ def planned_configs(
     try:
         return sweeps.sweep_configs(sweep, scale, results), True
     except ConfigError:
-        with mock.patch.object(sweeps, "best_dense_sparsity", lambda *args: STAND_IN_SPARSITY):
-            return sweeps.sweep_configs(sweep, scale, results), False
+        return sweeps.sweep_configs(sweep, scale, results, dense_sparsity=STAND_IN_SPARSITY), False
 
 
 def sweep_records(sweep: str, scale: str, results: str | os.PathLike[str]) -> pd.DataFrame:

@@ -151,11 +151,13 @@ def sources(sparsity: float, freeze: float, weights: str = "kaiming_uniform") ->
     }
 
 
-def fig6(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
+def fig6(
+    scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS, dense_sparsity: float | None = None
+) -> list[RunConfig]:
     """Accuracy vs search-space size over width multipliers, for dense, sparse and frozen
     sources of Conv6 at its best dense sparsity of Fig. 5."""
     points = grid("fig6", scale)
-    sparsity = best_dense_sparsity("conv6", "cifar10", scale, results)
+    sparsity = dense_sparsity or best_dense_sparsity("conv6", "cifar10", scale, results)
     configs = []
     for seed in points["seeds"]:
         for width in points["widths"]:
@@ -178,13 +180,23 @@ def fig7(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[
     return configs
 
 
-def table1(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
+def table1(
+    scale: str,
+    results: str | os.PathLike[str] = DEFAULT_RESULTS,
+    dense_sparsity: float | None = None,
+    models: tuple[str, ...] | None = None,
+) -> list[RunConfig]:
     """Weight training (Kaiming uniform) vs SLT dense / sparse / frozen (signed Kaiming constant),
-    each model's tickets at the sparsity of its best dense-source ticket in the fig5 records."""
+    each model's tickets at the sparsity of its best dense-source ticket in the fig5 records.
+
+    ``models`` restricts the table to some networks, so that one network's rows can run as soon as
+    its own fig5 records exist."""
     points = grid("table1", scale)
     configs = []
     for model, dataset in _model_datasets(points):
-        sparsity = best_dense_sparsity(model, dataset, scale, results)
+        if models is not None and model not in models:
+            continue
+        sparsity = dense_sparsity or best_dense_sparsity(model, dataset, scale, results)
         for seed in _per_model(points["seeds"], model):
             configs.append(make_config(scale, model, dataset, None, seed))
             tickets: dict[str, TicketConfig] = {}
@@ -217,10 +229,29 @@ SWEEPS: dict[str, Callable[..., list[RunConfig]]] = {
 }
 
 
-def sweep_configs(name: str, scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
-    """The configs of a named sweep at a scale (Table 1 and Fig. 6 read the fig5 records under ``results``)."""
+READS_FIG5 = frozenset({"table1", "fig6"})
+"""Sweeps whose ticket sparsity comes from the fig5 records (their best dense-source ticket)."""
+
+
+def sweep_configs(
+    name: str,
+    scale: str,
+    results: str | os.PathLike[str] = DEFAULT_RESULTS,
+    dense_sparsity: float | None = None,
+    models: tuple[str, ...] | None = None,
+) -> list[RunConfig]:
+    """The configs of a named sweep at a scale.
+
+    Table 1 and Fig. 6 read each model's sparsity from the fig5 records under ``results``;
+    ``dense_sparsity`` stands in for it, to list those grids before fig5 has run (never to run them).
+    ``models`` keeps only some networks' rows of Table 1 (the other sweeps ignore it).
+    """
     check_choice("sweep", name, tuple(SWEEPS))
     check_choice("scale", scale, SCALES)
+    if name == "table1":
+        return table1(scale, results, dense_sparsity, models)
+    if name in READS_FIG5:
+        return SWEEPS[name](scale, results, dense_sparsity)
     return SWEEPS[name](scale, results)
 
 
@@ -376,7 +407,8 @@ def run_sweep(
         raise ConfigError(f"max-parallel must be at least 1, got {max_parallel}.")
     if threads is not None and threads < 1:
         raise ConfigError(f"threads must be at least 1, got {threads}.")
-    configs = select(sweep_configs(name, scale, out), where or {})
+    models = (where["model"].lower(),) if where and "model" in where else None
+    configs = select(sweep_configs(name, scale, out, models=models), where or {})
     folder = prepare_out_dir(sweep_dir(out, name, scale))
     todo = pending(configs, folder)
     if todo and executor != "slurm":

@@ -205,3 +205,15 @@ def test_sources_are_valid_tickets_with_equal_search_spaces_for_sparse_and_froze
     assert sparse.sparsity == pytest.approx(max(sparsity, (1 + freeze) / 2), abs=1e-6)  # at least mid-range
     assert sparse.sparsity > freeze  # something is left to search
     assert sum(frozen.ratios) == pytest.approx(freeze)
+
+
+def test_one_networks_table1_rows_can_run_before_the_others_have_fig5_records(tmp_path):
+    # The laptop order runs the GIN's fig5 and Table 1 before ResNet-18's fig5 exists.
+    write_sweep(tmp_path, "fig5", fig5_accuracy, keep=lambda c: c.model == "gin")
+    with pytest.raises(ConfigError, match="no dense conv6 record"):
+        sweep_configs("table1", "laptop", tmp_path)
+    gin_rows = sweep_configs("table1", "laptop", tmp_path, models=("gin",))
+    assert gin_rows and {c.model for c in gin_rows} == {"gin"}
+    assert {c.ticket.sparsity for c in gin_rows if c.ticket and c.ticket.freeze is None and not c.ticket.prune} == {
+        BEST_DENSE_SPARSITY
+    }
