@@ -48,8 +48,13 @@ def fig5_accuracy(c: RunConfig) -> float:
     return 80 - 10 * abs(c.ticket.sparsity - BEST_DENSE_SPARSITY) - 5 * freezing_ratio(c)
 
 
-def write_records(folder: Path, configs: list[RunConfig], accuracy: Callable[[RunConfig], float]) -> None:
-    """One record per config in ``folder``, test accuracy ``accuracy(config)`` %."""
+def write_records(
+    folder: Path,
+    configs: list[RunConfig],
+    accuracy: Callable[[RunConfig], float],
+    extra: Callable[[RunConfig], dict] = lambda c: {},
+) -> None:
+    """One record per config in ``folder``, test accuracy ``accuracy(config)`` %, plus ``extra(config)``'s fields."""
     folder.mkdir(parents=True, exist_ok=True)
     for c in configs:
         weights = num_weights(c.model, c.dataset, c.width)
@@ -63,6 +68,7 @@ def write_records(folder: Path, configs: list[RunConfig], accuracy: Callable[[Ru
             "device": "fixture",
             "data_variant": "fixture",
             "git_commit": "fixture",
+            **extra(c),
         }
         write_json_atomic(record_path(folder, c.run_id), record)
 

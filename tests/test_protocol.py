@@ -28,40 +28,25 @@ from slt.protocol import (
     ticket_files,
     verdict_lines,
 )
-from slt.results import record_path, write_json_atomic
 from slt.scales import grid, size_of
-from slt.size import size_record
 from slt.supermask import apply_ticket_search
 from slt.sweeps import sweep_configs, sweep_dir, ticket_file
 from slt.ticket import export_ticket
 
-from fixture_records import freezing_ratio, num_weights
+import fixture_records
 
 SECONDS_PER_EPOCH = {"conv6": 10.0, "resnet18": 60.0, "gin": 1.0}
 
 
 def write_records(results, sweep, keep=lambda c: True, accuracy=lambda c: 50.0, scale="laptop"):
     """One record per config of the sweep at ``scale`` that ``keep`` accepts; time = epochs x a per-model rate."""
-    folder = sweep_dir(results, sweep, scale)
-    folder.mkdir(parents=True, exist_ok=True)
     configs = [c for c in sweep_configs(sweep, scale, results) if keep(c)]
-    for c in configs:
-        weights = num_weights(c.model, c.dataset, c.width)
-        searchable = None if c.ticket is None else round((1 - freezing_ratio(c)) * weights)
-        record = {
-            "run_id": c.run_id,
-            "config": c.to_dict(),
-            "test_acc": accuracy(c) / 100,
-            "best_val_acc": accuracy(c) / 100 + 0.01,
-            "best_epoch": c.epochs,
-            "num_searchable": searchable,
-            **size_record(weights, searchable),
-            "wall_seconds": SECONDS_PER_EPOCH[c.model] * c.epochs,
-            "device": "fixture",
-            "data_variant": "fixture",
-            "git_commit": "fixture",
-        }
-        write_json_atomic(record_path(folder, c.run_id), record)
+    timing = lambda c: {  # noqa: E731
+        "best_val_acc": accuracy(c) / 100 + 0.01,
+        "best_epoch": c.epochs,
+        "wall_seconds": SECONDS_PER_EPOCH[c.model] * c.epochs,
+    }
+    fixture_records.write_records(sweep_dir(results, sweep, scale), configs, accuracy, timing)
     return configs
 
 
