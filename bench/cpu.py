@@ -52,6 +52,7 @@ POOL = 4  # distinct random batches a timed case cycles through
 LOSS_TOLERANCE = 1e-5
 TARGETS = {"b/a": 1.10, "run factor": 1.5}  # bench/README.md, "On a CPU"
 MODELS = ("conv6", "resnet18")
+DEFAULT_WIDTHS = {"steps": (0.25, 0.5, 1.0), "epoch": (0.25, 0.5, 1.0), "options": (0.25,)}
 IN_PROCESS_OPTIONS = ("channels_last", "compile", "threads", "mkldnn", "eval-batch")
 ENV_OPTIONS = ("malloc", "mallopt", "malloc-nommap", "omp-passive")
 # glibc maps (and zero-fills) afresh every block above its mmap threshold; the threshold adapts to freed blocks
@@ -1124,7 +1125,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     malloc.add_argument("--malloc-trim-threshold", type=int, default=TRIM_THRESHOLD, help="mallopt takes an int")
     timing = argparse.ArgumentParser(add_help=False)
     timing.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    timing.add_argument("--widths", nargs="+", type=float, default=[0.25, 0.5, 1.0])
+    timing.add_argument("--widths", nargs="+", type=float, default=None, help="default: 0.25 0.5 1.0 (options: 0.25)")
     timing.add_argument("--rounds", type=int, default=5, help="interleaved rounds (best, median and spread over them)")
     timing.add_argument("--steps", type=int, default=8, help="training steps per case per round")
     timing.add_argument("--warmup", type=int, default=3, help="untimed steps per case first")
@@ -1139,7 +1140,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     epoch.add_argument("--eval-batch", type=int, default=EVAL_BATCH, help="their batch size (slt: 1000)")
 
     options = sub.add_parser("options", parents=[common, timing, malloc], formatter_class=fmt, help="CPU options")
-    options.set_defaults(widths=[0.25])
     options.add_argument("--cases", nargs="+", default=["a", "b"], choices=["a", "b"])
     options.add_argument(
         "--options", nargs="+", default=[*IN_PROCESS_OPTIONS, *ENV_OPTIONS], choices=[*IN_PROCESS_OPTIONS, *ENV_OPTIONS]
@@ -1201,7 +1201,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     child_run.add_argument("--result", required=True)
     child_run.add_argument("--data-dir", default=None)
     child_run.add_argument("--profile", type=int, default=0)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # Each mode's default widths are set here: a subparser's set_defaults would change the shared parent's
+    # action, and with it every mode's default (options' single width once leaked into steps and epoch).
+    if "widths" in args and args.widths is None:
+        args.widths = list(DEFAULT_WIDTHS[args.mode])
+    return args
 
 
 MODES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {

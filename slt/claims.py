@@ -7,10 +7,11 @@ with our numbers) and a verdict: ``holds``, ``partly``, ``does not hold``, or
 written out in the claim's ``rule`` so a reader can disagree with it; accuracies
 are first averaged over seeds.
 
-A verdict against the paper is only given when the effect it rests on is larger
-than the seed noise of the runs compared (their mean standard deviation over
-seeds); otherwise the verdict is ``not resolved`` at that scale. Small networks
-trained briefly are noisy, and noise is not evidence against a claim.
+A verdict, for the paper or against it, is only given when the effect it rests
+on is larger than the seed noise of the runs compared (their mean standard
+deviation over seeds); otherwise the verdict is ``not resolved`` at that scale.
+Small networks trained briefly are noisy, and noise is evidence neither against
+a claim nor for it.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ class Finding:
     """The mean standard deviation over seeds of the accuracies compared (pp)."""
 
     def resolved(self) -> Finding:
-        """This finding, or ``not resolved`` when a verdict against the claim rests on an effect within the noise."""
-        against = self.verdict in (PARTLY, FAILS)
-        if against and self.noise is not None and self.effect is not None and abs(self.effect) < self.noise:
+        """This finding, or ``not resolved`` when its verdict rests on an effect within the seed noise."""
+        decided = self.verdict in (HOLDS, PARTLY, FAILS)
+        if decided and self.noise is not None and self.effect is not None and abs(self.effect) < self.noise:
             note = f" The effect ({self.effect:+.2f} pp) is within the seed noise ({self.noise:.2f} pp)."
             return Finding(self.measurement + note, NOT_RESOLVED, self.effect, self.noise)
         return self

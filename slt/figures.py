@@ -257,10 +257,15 @@ def sweep_results(
             f"at {scale} scale. `slt reproduce {name} --scale {scale}` makes them.{waiting}"
         )
     df = pd.concat([load(p) for p in done], ignore_index=True)
+    if waiting:
+        return df, (
+            f"{len(done)} {scale}-scale runs of `{name}` are recorded; how many it needs in all is not known yet."
+            f"{waiting} {provenance(df)}"
+        )
     if missing:
         return df, (
             f"{len(done)} of {len(done) + len(missing)} {scale}-scale runs of `{name}` are recorded; "
             f"{len(missing)} are missing and not drawn (`slt sweep {name} --scale {scale}` completes them). "
             f"{provenance(df)}"
         )
-    return df, f"All {len(done)} {scale}-scale runs of `{name}` are recorded.{waiting} {provenance(df)}"
+    return df, f"All {len(done)} {scale}-scale runs of `{name}` are recorded. {provenance(df)}"

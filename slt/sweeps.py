@@ -117,17 +117,26 @@ def fig5(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[
 def best_dense_sparsity(model: str, dataset: str, scale: str, results: str | os.PathLike[str]) -> float:
     """The sparsity of the best dense-source ticket of ``model`` in the fig5 records of ``scale``
     (the highest mean test accuracy over seeds at freezing ratio 0), on ``dataset`` if fig5 has it,
-    else on the model's other data set (the laptop fig5 runs the GIN on Cora only)."""
+    else on the model's other data set (the laptop fig5 runs the GIN on Cora only).
+
+    Every dense-source run of ``model`` in fig5's grid must be recorded: a best sparsity read from
+    part of the grid could change when the rest lands, and the runs made with it would be wasted.
+    """
     from .results import load
 
     folder = sweep_dir(results, "fig5", scale)
     df = load(folder) if folder.is_dir() else pd.DataFrame()
     if not df.empty:
         df = df[(df["model"] == model) & (df["ticket.freeze"].fillna(0.0) == 0.0)]
+    why = f"Table 1 and Fig. 6 search {model} at the sparsity of its best dense-source ticket in Fig. 5, and "
     if df.empty:
+        raise ConfigError(f"{why}{folder} has no dense {model} record: run `slt sweep fig5 --scale {scale}` first.")
+    dense = [c for c in fig5(scale, results) if c.model == model and not c.ticket.freeze]
+    missing = sum(not record_path(folder, c.run_id).exists() for c in dense)
+    if missing:
         raise ConfigError(
-            f"Table 1 and Fig. 6 search {model} at the sparsity of its best dense-source ticket in Fig. 5, and "
-            f"{folder} has no dense {model} record: run `slt sweep fig5 --scale {scale}` first."
+            f"{why}{missing} of its {len(dense)} dense-source runs in {folder} are not recorded yet: "
+            f"run `slt sweep fig5 --scale {scale} --where model={model}` first."
         )
     if (df["dataset"] == dataset).any():
         df = df[df["dataset"] == dataset]

@@ -139,6 +139,17 @@ def test_graph_claim(tmp_path, ahead_on, expected):
     assert "cora" in row["measurement"] and "citeseer" in row["measurement"]
 
 
+def test_a_verdict_for_a_claim_within_the_seed_noise_is_not_resolved_either(tmp_path):
+    def accuracy(c):  # the frozen GIN ticket 0.5 pp ahead of weight training, seeds 4 pp apart
+        ahead = 0.5 if c.ticket is not None and c.ticket.freeze else 0.0
+        return 75 + ahead + (2 if c.seed % 2 else -2)
+
+    write_sweep(tmp_path, "table1", accuracy)
+    row = assess(CLAIM["frozen_gin_beats_weight_training"], tmp_path)
+    assert row["verdict"] == f"{NOT_RESOLVED} at laptop scale"
+    assert "+0.50 pp on cora" in row["measurement"] and "is within the seed noise" in row["measurement"]
+
+
 def test_reproduce_on_finished_records_draws_the_figure_and_gives_the_verdicts(tmp_path, capsys):
     def accuracy(c):
         return 80 + (2 / c.width if c.ticket.weights == "signed_constant" else 0)

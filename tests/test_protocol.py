@@ -38,9 +38,11 @@ import fixture_records
 SECONDS_PER_EPOCH = {"conv6": 10.0, "resnet18": 60.0, "gin": 1.0}
 
 
-def write_records(results, sweep, keep=lambda c: True, accuracy=lambda c: 50.0, scale="laptop"):
-    """One record per config of the sweep at ``scale`` that ``keep`` accepts; time = epochs x a per-model rate."""
-    configs = [c for c in sweep_configs(sweep, scale, results) if keep(c)]
+def write_records(results, sweep, keep=lambda c: True, accuracy=lambda c: 50.0, scale="laptop", models=None):
+    """One record per config of the sweep at ``scale`` that ``keep`` accepts; time = epochs x a per-model rate.
+
+    ``models`` lists only those networks' configs (Table 1 lists a network's rows once its fig5 runs exist)."""
+    configs = [c for c in sweep_configs(sweep, scale, results, models=models) if keep(c)]
     timing = lambda c: {  # noqa: E731
         "best_val_acc": accuracy(c) / 100 + 0.01,
         "best_epoch": c.epochs,
@@ -86,6 +88,17 @@ def test_table1_and_fig6_are_listed_at_a_stand_in_sparsity_until_fig5_has_record
     write_records(tmp_path, "fig5")
     configs, final = planned_configs("table1", "laptop", tmp_path)
     assert final and len(configs) == len(sweep_configs("table1", "laptop", tmp_path))
+
+
+def test_a_network_whose_fig5_runs_are_complete_counts_its_table1_records_while_others_wait(tmp_path):
+    write_records(tmp_path, "fig5", keep=lambda c: c.model == "gin")  # Conv6 and ResNet-18 have none yet
+    gin_rows = write_records(tmp_path, "table1", models=("gin",))
+    configs, final = planned_configs("table1", "laptop", tmp_path)
+    assert not final
+    assert {c.run_id for c in gin_rows} <= {c.run_id for c in configs}
+    table = protocol_table("laptop", tmp_path)
+    gin = table[(table["sweep"] == "table1") & table["network"].str.startswith("GIN")]
+    assert len(gin) == 2 and (gin["recorded"] == gin["runs"]).all()
 
 
 def test_protocol_measures_recorded_hours_and_projects_the_rest(tmp_path):

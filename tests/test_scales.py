@@ -191,6 +191,18 @@ def test_without_a_dense_fig5_record_the_error_names_the_command(tmp_path, recor
         sweep_configs("table1", "laptop", tmp_path)
 
 
+def test_a_best_sparsity_is_not_read_from_part_of_the_dense_grid(tmp_path):
+    # With one sparsity's dense runs missing, the best of the others could change when they land.
+    write_sweep(tmp_path, "fig5", fig5_accuracy, keep=lambda c: not (c.model == "conv6" and c.ticket.sparsity == 0.9))
+    dense = [c for c in sweep_configs("fig5", "laptop") if c.model == "conv6" and not c.ticket.freeze]
+    missing = sum(c.ticket.sparsity == 0.9 for c in dense)
+    with pytest.raises(ConfigError) as error:
+        best_dense_sparsity("conv6", "cifar10", "laptop", tmp_path)
+    assert f"{missing} of its {len(dense)} dense-source runs" in str(error.value)
+    assert str(error.value).endswith("run `slt sweep fig5 --scale laptop --where model=conv6` first.")
+    assert best_dense_sparsity("gin", "cora", "laptop", tmp_path) == BEST_DENSE_SPARSITY  # the GIN's grid is whole
+
+
 @given(
     sparsity=st.floats(0.0, 0.99),
     freeze=st.floats(0.0, 0.99),  # at 1 nothing is left to search
