@@ -23,7 +23,7 @@ from torch import nn
 
 from slt.config import TicketConfig
 from slt.freezing import LOCKED, SEARCHABLE, draw_frozen_mask, layer_counts
-from slt.init import draw_scores, draw_weight
+from slt.initialization import draw_scores, draw_weight
 from slt.supermask import searchable_layers
 
 

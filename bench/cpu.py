@@ -10,9 +10,11 @@ Every timing interleaves the cases it compares (one round runs them in one order
 in the reverse order), repeats the rounds, and reports the best round, the median and the spread
 (slowest round / fastest round). A ratio comes from the best times, with the range of the
 per-round ratios beside it: on a shared CPU a single short timing swings by more than the effects
-measured here. Case (a) is ``slt.train.build_run`` with ``ticket=None``; case (b) is
-``apply_ticket_search`` with ``TicketConfig(sparsity=0.5, freeze=0.5)``, global top-k; both with
-SGD (momentum 0.9, lr 0.1, weight decay 1e-4), batch 128. See bench/README.md, "On a CPU".
+measured here (``interleave.py``). Case (a) is ``slt.build.build_run`` with ``ticket=None``; case
+(b) is ``build_run`` with ``TicketConfig(sparsity=0.5, freeze=0.5)``, global top-k; both with SGD
+(momentum 0.9, lr 0.1, weight decay 1e-4) from ``slt.build.make_optimizer``, batch 128, and a step
+is the library's ``slt.loops.train_step`` (``cases.py``, shared with ``speed.py``). The ``run`` mode
+lives in ``cpu_run.py``. See bench/README.md, "On a CPU".
 """
 
 from __future__ import annotations
@@ -20,89 +22,71 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import gc
 import json
 import math
 import os
 import platform
 import resource
-import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import nn
+from cases import (
+    CLASSES,
+    SHAPE,
+    Case,
+    CompiledBody,
+    build_case,
+    cifar10_splits,
+    compile_mode,
+    library_config,
+    random_split,
+    step,
+)
+from cpu_run import PROPOSED, malloc_options, mode_run, parse_run_case, set_malloc_thresholds
+from interleave import Timed, interleave, noop, ratio, stats, verdict
+from provenance import provenance, write_sections
+from timing import release
+
+from slt.config import TicketConfig
+from slt.data import dataset_spec
+from slt.loops import EVAL_BATCH
 
 ROOT = Path(__file__).resolve().parent.parent
-SHAPE = (3, 32, 32)
-CLASSES = 10
+CPU = torch.device("cpu")
 EPOCH_IMAGES = 40_000  # CIFAR-10's training split under the papers' 4:1 split
 VAL_IMAGES = 10_000
-EVAL_BATCH = 1000  # slt.tasks.EVAL_BATCH
 POOL = 4  # distinct random batches a timed case cycles through
 LOSS_TOLERANCE = 1e-5
-TARGETS = {"b/a": 1.10, "run factor": 1.5}  # bench/README.md, "On a CPU"
+TARGETS = {"b/a": 1.10}  # bench/README.md, "On a CPU" (the run factor: cpu_run.py)
 MODELS = ("conv6", "resnet18")
 DEFAULT_WIDTHS = {"steps": (0.25, 0.5, 1.0), "epoch": (0.25, 0.5, 1.0), "options": (0.25,)}
 IN_PROCESS_OPTIONS = ("channels_last", "compile", "threads", "mkldnn", "eval-batch")
 ENV_OPTIONS = ("malloc", "mallopt", "malloc-nommap", "omp-passive")
-# glibc maps (and zero-fills) afresh every block above its mmap threshold; the threshold adapts to freed blocks
-# but not beyond 32 MiB. These values keep blocks up to 1 GiB on the heap and the heap untrimmed (mallopt: int).
-MMAP_THRESHOLD, TRIM_THRESHOLD = 2**30, 2**31 - 1
 MALLOPT_ENV = "SLT_BENCH_MALLOPT"  # tells a child to call mallopt itself (what a library could do at run time)
 
 
 # -- the two cases --------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class Trainee:
-    """A model of case (a) or (b) with its optimizer, built as ``slt.train`` builds it."""
-
-    model: nn.Module
-    optimizer: torch.optim.Optimizer
-    search: Any  # slt.supermask.TicketSearch, or None for weight training
-    name: str
-    width: float
-
-
-def build_case(model: str, width: float, case: str, seed: int, batch_size: int) -> Trainee:
-    from slt.config import RunConfig, TicketConfig
-    from slt.train import build_run, make_optimizer
-
+def build(model: str, width: float, case: str, seed: int, batch_size: int) -> Case:
+    """Case (a) (weight training) or (b) (ticket search at k = 0.5, f = 0.5, global top-k) as a run builds it."""
     ticket = None if case == "a" else TicketConfig(sparsity=0.5, freeze=0.5, scope="global")
-    config = RunConfig(
-        model=model,
-        dataset="cifar10",
-        ticket=ticket,
-        width=width,
-        seed=seed,
-        batch_size=batch_size,
-        optimizer="sgd",
-        lr=0.1,
-        momentum=0.9,
-        weight_decay=1e-4,
-    )
-    run = build_run(config, SHAPE, CLASSES)
-    run.model.train()
-    optimizer = make_optimizer(config, [p for p in run.model.parameters() if p.requires_grad])
-    return Trainee(run.model, optimizer, run.search, model, width)
+    return build_case(library_config(model, width, seed, batch_size, ticket))
 
 
 class Batches:
     """Random CIFAR-shaped batches, the same for a given seed.
 
     Plain: a few float batches cycled (the model's step alone). ``data_path``: uint8 images put
-    through slt's own crop, flip and normalisation per batch (``slt.tasks.ImageTask``'s path).
+    through slt's own CIFAR-10 crop and flip (``CropFlip``) and normalisation (``DataSplits.normalize``)
+    per batch, as ``slt.loops.ImageTask`` prepares them.
     """
 
     def __init__(
@@ -116,10 +100,9 @@ class Batches:
         self.batch_size, self.data_path, self.memory_format, self.i = batch_size, data_path, memory_format, 0
         n = batch_size * POOL
         if data_path:
-            self.images = torch.randint(0, 256, (n, *SHAPE), dtype=torch.uint8, generator=g)
-            self.labels = torch.randint(0, CLASSES, (n,), generator=g)
-            self.offsets = torch.randint(0, 9, (2, n), generator=g)
-            self.flips = torch.randint(0, 2, (n,), generator=g).bool()
+            self.data = cifar10_splits(random_split(n, g), "synthetic")
+            self.augment = dataset_spec("cifar10").augment
+            self.drawn = self.augment.draw(n, g, CPU)
         else:
             self.pool = [
                 (
@@ -133,136 +116,36 @@ class Batches:
         k, self.i = self.i % POOL, self.i + 1
         if not self.data_path:
             return self.pool[k]
-        from slt.data.cifar10 import crop_flip
-
         idx = torch.arange(k * self.batch_size, (k + 1) * self.batch_size)
-        images = crop_flip(self.images[idx], self.offsets[0, idx], self.offsets[1, idx], self.flips[idx], 4)
-        return normalize(images).contiguous(memory_format=self.memory_format), self.labels[idx]
+        images = self.augment.apply(self.data.train.images[idx], self.drawn, idx)
+        return self.data.normalize(images).contiguous(memory_format=self.memory_format), self.data.train.labels[idx]
 
 
-def normalize(images: torch.Tensor) -> torch.Tensor:
-    """``slt.data.base.DataSplits.normalize`` with CIFAR-10's statistics."""
-    from slt.data.base import channel_stats
-    from slt.data.cifar10 import MEAN, STD
-
-    mean, std = channel_stats(tuple(MEAN), tuple(STD), images.device)
-    return images.float().div_(255.0).sub_(mean).div_(std)
-
-
-def train_step(t: Trainee, batches: Batches, totals: torch.Tensor) -> torch.Tensor:
-    """One step as ``ImageTask.train_epoch`` takes it (loss and hits accumulate, no ``.item()``)."""
-    images, labels = batches.next()
-    logits = t.model(images)
-    loss = F.cross_entropy(logits, labels)
-    t.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    t.optimizer.step()
-    totals[0] += loss.detach() * len(labels)
-    totals[1] += (logits.argmax(1) == labels).sum()
-    return loss
+def batch_step(t: Case, batches: Batches, totals: torch.Tensor) -> torch.Tensor:
+    """``slt.loops.train_step`` on the next batch (``cases.step``: loss and hits accumulate, no ``.item()``)."""
+    return step(t.model, t.optimizer, *batches.next(), totals)
 
 
 class EvalBatch:
     """1000 validation images as ``ImageTask.accuracies`` scores them (eval mode, no grad), in batches of ``size``."""
 
-    def __init__(self, t: Trainee, seed: int, size: int = EVAL_BATCH) -> None:
-        g = torch.Generator().manual_seed(seed + 1)
+    def __init__(self, t: Case, seed: int, size: int = EVAL_BATCH) -> None:
+        self.data = cifar10_splits(random_split(EVAL_BATCH, torch.Generator().manual_seed(seed + 1)), "synthetic")
         self.t, self.size = t, size
-        self.images = torch.randint(0, 256, (EVAL_BATCH, *SHAPE), dtype=torch.uint8, generator=g)
-        self.labels = torch.randint(0, CLASSES, (EVAL_BATCH,), generator=g)
         self.correct = torch.zeros(())
 
     @torch.no_grad()
     def __call__(self) -> None:
+        images, labels = self.data.train.images, self.data.train.labels
         for i in range(0, EVAL_BATCH, self.size):
-            logits = self.t.model(normalize(self.images[i : i + self.size]))
-            self.correct += (logits.argmax(1) == self.labels[i : i + self.size]).sum()
+            logits = self.t.model(self.data.normalize(images[i : i + self.size]))
+            self.correct += (logits.argmax(1) == labels[i : i + self.size]).sum()
 
     def enter(self) -> None:
         self.t.model.eval()
 
     def leave(self) -> None:
         self.t.model.train()
-
-
-# -- interleaved timing ---------------------------------------------------------------------------------
-
-
-def noop() -> None:
-    return None
-
-
-@dataclasses.dataclass
-class Timed:
-    """One case of an interleaved measurement: what one step is, and what to set around a block of them."""
-
-    name: str
-    step: Callable[[], object]
-    steps: int | None = None  # steps per round (None: the measurement's default)
-    enter: Callable[[], None] = noop
-    leave: Callable[[], None] = noop
-
-
-def interleave(cases: list[Timed], rounds: int, steps: int, warmup: int, label: str) -> dict[str, list[float]]:
-    """Seconds per step of each case, one value per round; rounds alternate the order of the cases."""
-    for case in cases:
-        case.enter()
-        for _ in range(warmup):
-            case.step()
-        case.leave()
-    times: dict[str, list[float]] = {case.name: [] for case in cases}
-    for r in range(rounds):
-        for case in cases if r % 2 == 0 else cases[::-1]:
-            n = case.steps or steps
-            case.enter()
-            start = time.perf_counter()
-            for _ in range(n):
-                case.step()
-            times[case.name].append((time.perf_counter() - start) / n)
-            case.leave()
-        shown = "  ".join(f"{name} {1000 * t[-1]:.0f}" for name, t in times.items())
-        print(f"  {label}  round {r + 1}/{rounds} (ms/step): {shown}", flush=True)
-    return times
-
-
-def stats(seconds: list[float]) -> dict[str, Any]:
-    ms = [1000 * s for s in seconds]
-    return {
-        "best_ms": min(ms),
-        "median_ms": statistics.median(ms),
-        "spread": max(ms) / min(ms),
-        "rounds_ms": ms,
-    }
-
-
-def ratio(num: list[float], den: list[float]) -> dict[str, Any]:
-    """num/den from the best times, and per round (the rounds are paired: same order, same moment)."""
-    rounds = [n / d for n, d in zip(num, den, strict=True)]
-    return {
-        "best": min(num) / min(den),
-        "median_round": statistics.median(rounds),
-        "min_round": min(rounds),
-        "max_round": max(rounds),
-        "spread": max(rounds) / min(rounds),
-        "rounds": rounds,
-    }
-
-
-MIN_ROUNDS = 5  # all of 5 paired rounds on one side happens by chance once in 16 (two-sided)
-
-
-def verdict(r: dict[str, Any]) -> str:
-    """An option against its baseline (r = option/baseline): a paired, every-round criterion."""
-    few = f" ({len(r['rounds'])} rounds: too few to tell)" if len(r["rounds"]) < MIN_ROUNDS else ""
-    if r["max_round"] < 1.0:
-        return "faster in every round" + few
-    if r["min_round"] > 1.0:
-        return "slower in every round" + few
-    return "within the noise"
-
-
-def release() -> None:
-    gc.collect()
 
 
 # -- steps ----------------------------------------------------------------------------------------------
@@ -274,9 +157,9 @@ def mode_steps(args: argparse.Namespace) -> dict[str, Any]:
         for width in args.widths:
             cases = []
             for case in ("a", "b"):
-                t = build_case(model, width, case, args.seed, args.batch_size)
+                t = build(model, width, case, args.seed, args.batch_size)
                 batches, totals = Batches(args.batch_size, args.seed), torch.zeros(2)
-                cases.append(Timed(case, functools.partial(train_step, t, batches, totals)))
+                cases.append(Timed(case, functools.partial(batch_step, t, batches, totals)))
             times = interleave(cases, args.rounds, args.steps, args.warmup, f"{model} x{width:g}")
             rows.append(
                 {
@@ -288,7 +171,7 @@ def mode_steps(args: argparse.Namespace) -> dict[str, Any]:
                 }
             )
             del cases
-            release()
+            release(CPU)
     print_steps(rows)
     return {"rows": rows, "target_b_over_a": TARGETS["b/a"]}
 
@@ -322,9 +205,9 @@ def mode_epoch(args: argparse.Namespace) -> dict[str, Any]:
         for width in args.widths:
             cases = []
             for case in ("a", "b"):
-                t = build_case(model, width, case, args.seed, args.batch_size)
+                t = build(model, width, case, args.seed, args.batch_size)
                 batches, totals = Batches(args.batch_size, args.seed, data_path=True), torch.zeros(2)
-                cases.append(Timed(case, functools.partial(train_step, t, batches, totals)))
+                cases.append(Timed(case, functools.partial(batch_step, t, batches, totals)))
                 ev = EvalBatch(t, args.seed, args.eval_batch)
                 cases.append(Timed(f"{case}-eval", ev, args.eval_batches, ev.enter, ev.leave))
             times = interleave(cases, args.rounds, args.steps, args.warmup, f"{model} x{width:g}")
@@ -343,7 +226,7 @@ def mode_epoch(args: argparse.Namespace) -> dict[str, Any]:
             row["b/a"] = ratio(row["b"]["s_per_epoch_rounds"], row["a"]["s_per_epoch_rounds"])
             rows.append(row)
             del cases
-            release()
+            release(CPU)
     print(
         f"\nseconds per epoch: {steps_per_epoch} training steps of {args.batch_size} ({EPOCH_IMAGES:,} images, "
         f"slt's crop/flip/normalise included) + {VAL_IMAGES:,} validation images in batches of {args.eval_batch}"
@@ -366,40 +249,12 @@ def mode_epoch(args: argparse.Namespace) -> dict[str, Any]:
 # -- options --------------------------------------------------------------------------------------------
 
 
-class CompiledBody(nn.Module):
-    """The searched model with slt's masks made eagerly and the plain network body compiled.
-
-    ``module.weight`` runs slt's lazy top-k and straight-through function outside the compiled code;
-    a plain copy of the architecture runs compiled through ``torch.func.functional_call`` with those
-    weights and the searched model's buffers (BatchNorm statistics update in place).
-    """
-
-    def __init__(self, t: Trainee, mode: str | None) -> None:
-        from slt.models import build_model
-
-        super().__init__()
-        self.searched = t.model
-        self.body = build_model(t.name, SHAPE, CLASSES, t.width).requires_grad_(False)
-        self.__dict__["search"] = t.search
-        self.buffer_refs = {k: v for k, v in t.model.named_buffers() if ".parametrizations." not in k}
-
-        def call(tensors: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-            return torch.func.functional_call(self.body, tensors, (x,))
-
-        self.compiled = torch.compile(call, mode=mode)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        tensors = {f"{layer.name}.weight": layer.module.weight for layer in self.search.layers}
-        tensors.update(self.buffer_refs)
-        return self.compiled(tensors, x)
-
-
 @dataclasses.dataclass
 class Variant:
     """A way of running the same step: how to change the model and batches, and what to set around it."""
 
     name: str
-    prepare: Callable[[Trainee], Trainee] = lambda t: t
+    prepare: Callable[[Case], Case] = lambda t: t
     memory_format: torch.memory_format = torch.contiguous_format
     enter: Callable[[], None] = noop
     leave: Callable[[], None] = noop
@@ -411,26 +266,26 @@ def set_mkldnn(enabled: bool) -> None:
 
 
 def in_process_variants(args: argparse.Namespace, case: str) -> list[Variant]:
-    mode = None if args.compile_mode == "default" else args.compile_mode
+    mode = compile_mode(args.compile_mode)
     variants: list[Variant] = []
     for option in args.options:
         if option == "channels_last":
 
-            def to_channels_last(t: Trainee) -> Trainee:
+            def to_channels_last(t: Case) -> Case:
                 t.model.to(memory_format=torch.channels_last)
                 return t
 
             variants.append(Variant("channels_last", to_channels_last, torch.channels_last))
         elif option == "compile":
 
-            def compile_model(t: Trainee) -> Trainee:
+            def compile_model(t: Case) -> Case:
                 return dataclasses.replace(t, model=torch.compile(t.model, mode=mode))
 
             variants.append(Variant("compile", compile_model, compiles=True))
             if case == "b":
 
-                def compile_body(t: Trainee) -> Trainee:
-                    return dataclasses.replace(t, model=CompiledBody(t, mode))
+                def compile_body(t: Case) -> Case:
+                    return dataclasses.replace(t, model=CompiledBody(t.run, mode))
 
                 variants.append(Variant("compile-body", compile_body, compiles=True))
         elif option == "threads":
@@ -470,14 +325,14 @@ def start_variant(
         from torch._dynamo.utils import counters
 
         counters.clear()
-    t = variant.prepare(build_case(model, width, case, args.seed, args.batch_size))
+    t = variant.prepare(build(model, width, case, args.seed, args.batch_size))
     batches, totals = Batches(args.batch_size, args.seed, memory_format=variant.memory_format), torch.zeros(2)
     losses, firsts = [], []
     variant.enter()
     try:
         for _ in range(max(args.check_steps, args.warmup)):
             start = time.perf_counter()
-            losses.append(float(train_step(t, batches, totals).detach()))
+            losses.append(float(batch_step(t, batches, totals)))
             firsts.append(time.perf_counter() - start)
     finally:
         variant.leave()
@@ -485,7 +340,7 @@ def start_variant(
     if variant.compiles:
         info |= dynamo_counts()
     return Timed(
-        variant.name, functools.partial(train_step, t, batches, totals), None, variant.enter, variant.leave
+        variant.name, functools.partial(batch_step, t, batches, totals), None, variant.enter, variant.leave
     ), info
 
 
@@ -537,7 +392,7 @@ def mode_options(args: argparse.Namespace) -> dict[str, Any]:
                     rows.append(option_row(model, width, case, variant.name, times, base_info, info))
                     print_option(rows[-1])
                     del base, timed
-                    release()
+                    release(CPU)
                 if "eval-batch" in args.options:
                     rows.append(eval_batch_row(args, model, width, case))
                     print_option(rows[-1])
@@ -549,12 +404,13 @@ def mode_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def eval_batch_row(args: argparse.Namespace, model: str, width: float, case: str) -> dict[str, Any]:
     """Validation of 1000 images as slt does it (one batch) against chunks of ``--small-eval-batch``."""
-    t = build_case(model, width, case, args.seed, args.batch_size)
+    t = build(model, width, case, args.seed, args.batch_size)
     totals = torch.zeros(2)
     for _ in range(max(1, args.warmup)):  # a trained state, and fresh masks for (b)
-        train_step(t, Batches(args.batch_size, args.seed), totals)
+        batch_step(t, Batches(args.batch_size, args.seed), totals)
     t.model.eval()
-    images = normalize(torch.randint(0, 256, (EVAL_BATCH, *SHAPE), dtype=torch.uint8))
+    validation = EvalBatch(t, args.seed).data
+    images = validation.normalize(validation.train.images)
     small = args.small_eval_batch
     name = f"eval-batch={small}"
 
@@ -665,36 +521,24 @@ def env_rows(args: argparse.Namespace, model: str, width: float, case: str, opti
     return rows
 
 
-def set_malloc_thresholds(mmap_threshold: int, trim_threshold: int) -> bool:
-    """glibc's ``mallopt``: the run-time equivalent of MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
-    return bool(libc.mallopt(m_mmap_threshold, mmap_threshold)) and bool(libc.mallopt(m_trim_threshold, trim_threshold))
-
-
 def mode_child_steps(args: argparse.Namespace) -> None:
     mallopt_ok = None
     if os.environ.get(MALLOPT_ENV):
         mmap_threshold, trim_threshold = (int(v) for v in os.environ[MALLOPT_ENV].split(","))
         mallopt_ok = set_malloc_thresholds(mmap_threshold, trim_threshold)
-    t = build_case(args.model, args.width, args.case, args.seed, args.batch_size)
+    t = build(args.model, args.width, args.case, args.seed, args.batch_size)
     batches, totals = Batches(args.batch_size, args.seed), torch.zeros(2)
     losses, firsts = [], []
     for _ in range(max(args.check_steps, args.warmup)):
         start = time.perf_counter()
-        losses.append(float(train_step(t, batches, totals).detach()))
+        losses.append(float(batch_step(t, batches, totals)))
         firsts.append(time.perf_counter() - start)
     rounds, faults = [], []
     for _ in range(args.child_rounds):
         f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         start = time.perf_counter()
         for _ in range(args.steps):
-            train_step(t, batches, totals)
+            batch_step(t, batches, totals)
         rounds.append((time.perf_counter() - start) / args.steps)
         faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / args.steps)
     result = {
@@ -748,366 +592,6 @@ def print_options(rows: list[dict[str, Any]]) -> None:
         )
 
 
-# -- run ------------------------------------------------------------------------------------------------
-
-
-def parse_run_case(text: str) -> tuple[str, float]:
-    model, _, width = text.partition(":")
-    if model not in MODELS or not width:
-        raise argparse.ArgumentTypeError(f"expected MODEL:WIDTH with MODEL in {MODELS}, e.g. conv6:0.25, got {text!r}")
-    return model, float(width)
-
-
-def laptop_config(model: str, width: float, args: argparse.Namespace) -> dict[str, Any]:
-    """The laptop scale's config at model width ``width`` (``make_config``'s own width is a multiplier)."""
-    from slt.config import TicketConfig
-    from slt.scales import size_of
-    from slt.sweeps import make_config
-
-    ticket = None if args.weight_training else TicketConfig(sparsity=args.sparsity)
-    config = make_config(
-        "laptop", model, "cifar10", ticket, seed=args.seed, width=width / size_of("laptop", model).width
-    )
-    changes: dict[str, Any] = {"width": width, "accept_data_copy": args.accept_data_copy or config.accept_data_copy}
-    if args.epochs is not None:
-        changes["epochs"] = args.epochs
-    if args.train_subset is not None:
-        changes["train_subset"] = args.train_subset
-    if args.selection == "whole":
-        changes["val_subset"] = None
-    return dataclasses.replace(config, **changes).to_dict()
-
-
-def git(*cmd: str, cwd: Path = ROOT) -> str:
-    return subprocess.run(["git", *cmd], capture_output=True, text=True, check=True, cwd=cwd).stdout.strip()
-
-
-def worktree(commit: str) -> tuple[Path, str, bool]:
-    """A checkout of ``commit`` at /tmp/slt-COMMIT (made with ``git worktree add`` unless it is there)."""
-    full = git("rev-parse", "--verify", f"{commit}^{{commit}}")
-    path = Path(tempfile.gettempdir()) / f"slt-{commit}"
-    if path.exists():
-        head = git("rev-parse", "HEAD", cwd=path)
-        if head != full:
-            raise SystemExit(f"{path} holds {head[:12]}, not {commit}: remove it (git worktree remove {path}).")
-        return path, full, False
-    git("worktree", "add", "--detach", str(path), full)
-    return path, full, True
-
-
-PROPOSED = ("eval-batch", "mallopt", "channels-last")
-"""Library changes a child run can apply at run time to the current code (``run --proposed``):
-eval-batch: validation and test in batches of ``--proposed-eval-batch`` instead of 1000;
-mallopt: glibc keeps freed memory (``set_malloc_thresholds``) instead of mapping and zeroing it again;
-channels-last: the model's weights and the batches in channels_last memory format (changes results slightly)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Code:
-    """One side of a run comparison: which slt (a folder on PYTHONPATH) and which proposed changes."""
-
-    label: str
-    root: Path
-    changes: tuple[str, ...] = ()
-
-
-def child_run_once(args: argparse.Namespace, config: dict[str, Any], code: Code) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="slt-cpu-run-") as tmp:
-        config_file, result = Path(tmp) / "config.json", Path(tmp) / "result.json"
-        config_file.write_text(json.dumps(config))
-        cmd = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "child-run",
-            f"--config={config_file}",
-            f"--work={Path(tmp) / 'out'}",
-            f"--threads={args.threads}",
-            f"--result={result}",
-            f"--profile={args.profile}",
-            f"--eval-batch={args.proposed_eval_batch}",
-            f"--malloc-mmap-threshold={args.malloc_mmap_threshold}",
-            f"--malloc-trim-threshold={args.malloc_trim_threshold}",
-        ]
-        if code.changes:
-            cmd += ["--changes", *code.changes]
-        if args.data_dir:
-            cmd.append(f"--data-dir={Path(args.data_dir).resolve()}")  # the child runs in a temporary folder
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code.root), os.environ.get("PYTHONPATH")]))
-        print(f"  {code.label}: {config['model']} x{config['width']:g}, {config['epochs']} epochs ...", flush=True)
-        start = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, cwd=tmp)
-        out = json.loads(result.read_text())
-        out["process_seconds"] = time.perf_counter() - start
-        out["label"] = code.label
-        print_run(out)
-        return out
-
-
-def print_run(r: dict[str, Any]) -> None:
-    shown = ", ".join(f"{k} {v:.1f}" for k, v in r["parts"].items())
-    rec, cpu = r["record"], r["cpu"]
-    print(
-        f"    {r['label']}: run {r['run_seconds']:.1f} s ({shown}, other {r['other_seconds']:.1f}); "
-        f"process {r['process_seconds']:.1f} s; cpu user {cpu['user_s']:.1f} s, sys {cpu['sys_s']:.1f} s, "
-        f"{cpu['minor_faults']:,} page faults; best epoch {rec['best_epoch']}, test acc {rec['test_acc']:.4f}; "
-        f"checkpoints {r['counts'].get('checkpoint writes', 0)}; code {r['code']} @ {str(r['git_commit'])[:8]}",
-        flush=True,
-    )
-    print("      page faults: " + ", ".join(f"{k} {v:,}" for k, v in r["page_faults"].items()), flush=True)
-
-
-def same_record(new: dict[str, Any], old: dict[str, Any], test_comparable: bool) -> dict[str, Any]:
-    a, b = new["record"], old["record"]
-    diffs = [
-        abs(x[k] - y[k])
-        for x, y in zip(a["history"], b["history"], strict=True)
-        for k in ("train_loss", "train_acc", "val_acc", "lr")
-    ]
-    out = {
-        "same_best_epoch": a["best_epoch"] == b["best_epoch"],
-        "same_best_val_acc": a["best_val_acc"] == b["best_val_acc"],
-        "same_test_acc": (a["test_acc"] == b["test_acc"]) if test_comparable else None,
-        "same_sparsity": a["sparsity_achieved"] == b["sparsity_achieved"],
-        "history_max_abs_diff": max(diffs),
-    }
-    checks = [out["same_best_epoch"], out["same_best_val_acc"], out["same_sparsity"], out["same_test_acc"] is not False]
-    out["same_record"] = all(checks) and out["history_max_abs_diff"] == 0.0
-    return out
-
-
-def mode_run(args: argparse.Namespace) -> dict[str, Any]:
-    codes = [Code("current", ROOT)]
-    if args.proposed:
-        codes.append(Code("proposed", ROOT, tuple(args.proposed)))
-    created, against = None, None
-    if args.against:
-        path, full, made = worktree(args.against)
-        created = path if made else None
-        codes.append(Code(args.against, path))
-        against = {"commit": full, "path": str(path)}
-    # (reference, other) pairs: the factor is reference/other; the old commit's test acc is comparable on 'whole' only
-    labels = {c.label for c in codes}
-    pairs = [(a, b) for a, b in ((args.against, "current"), (args.against, "proposed"), ("current", "proposed"))]
-    pairs = [(a, b) for a, b in pairs if a in labels and b in labels]
-    cases = []
-    try:
-        for model, width in args.cases:
-            config = laptop_config(model, width, args)
-            runs: dict[str, list[dict]] = {code.label: [] for code in codes}
-            for r in range(args.repeats):
-                for code in codes if r % 2 == 0 else codes[::-1]:
-                    runs[code.label].append(child_run_once(args, config, code))
-            best = {label: min(x["run_seconds"] for x in rs) for label, rs in runs.items()}
-            case: dict[str, Any] = {
-                "model": model,
-                "width": width,
-                "config": config,
-                "best_run_seconds": best,
-                "runs": runs,
-                "comparisons": [],
-            }
-            for ref, other in pairs:
-                comparable = args.selection == "whole" or ref != args.against
-                case["comparisons"].append(
-                    {
-                        "reference": ref,
-                        "other": other,
-                        "factor": best[ref] / best[other],
-                        "pairs": [
-                            x["run_seconds"] / y["run_seconds"] for x, y in zip(runs[ref], runs[other], strict=True)
-                        ],
-                        **same_record(runs[other][0], runs[ref][0], test_comparable=comparable),
-                    }
-                )
-            cases.append(case)
-    finally:
-        if created is not None and not args.keep_worktree:
-            git("worktree", "remove", "--force", str(created))
-    print_run_summary(cases)
-    return {"cases": cases, "against": against, "selection": args.selection, "target_factor": TARGETS["run factor"]}
-
-
-def print_run_summary(cases: list[dict[str, Any]]) -> None:
-    print("\nlaptop-sized runs through slt.train.run (seconds inside run(); best of the repeats)")
-    test = {True: "same test acc", False: "DIFFERENT test acc", None: "test acc not comparable"}
-    for c in cases:
-        times = ", ".join(f"{label} {s:.1f} s" for label, s in c["best_run_seconds"].items())
-        print(f"  {c['model']} x{c['width']:g}, {c['config']['epochs']} epochs: {times}")
-        for q in c["comparisons"]:
-            target = ""
-            if q["other"] != "proposed" or q["reference"] != "current":
-                met = "met" if q["factor"] >= TARGETS["run factor"] else "MISSED"
-                target = f", target >= {TARGETS['run factor']}: {met}"
-            print(
-                f"    {q['reference']} / {q['other']} = {q['factor']:.2f} (pairs "
-                f"{', '.join(f'{x:.2f}' for x in q['pairs'])}{target}); "
-                f"{'same' if q['same_best_epoch'] else 'DIFFERENT'} best epoch, {test[q['same_test_acc']]}, "
-                f"history max diff {q['history_max_abs_diff']:.1e}: "
-                f"{'same record' if q['same_record'] else 'NOT the same record'}"
-            )
-
-
-def mode_child_run(args: argparse.Namespace) -> None:
-    """One run in this process with the ``slt`` on PYTHONPATH (current or old), timed by part."""
-    import slt
-    import slt.tasks as tasks
-    import slt.train as train
-    from slt.config import RunConfig
-
-    parts: dict[str, float] = defaultdict(float)
-    counts: dict[str, int] = defaultdict(int)
-    faults: dict[str, int] = defaultdict(int)
-
-    def timed(part: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapper(*a: Any, **k: Any) -> Any:
-            start, faults0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            try:
-                return fn(*a, **k)
-            finally:
-                parts[part] += time.perf_counter() - start
-                counts[part] += 1
-                faults[part] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
-
-        return wrapper
-
-    train.load_task = timed("data loading", train.load_task)
-    train.build_run = timed("model build", train.build_run)
-    train.save_atomic = timed("checkpoint writes", train.save_atomic)
-    train.environment = timed("record", train.environment)
-    tasks.ImageTask.train_epoch = timed("training steps", tasks.ImageTask.train_epoch)
-    accuracies = tasks.ImageTask.accuracies
-    by_split = {"val": timed("validation", accuracies), "test": timed("test", accuracies)}
-
-    def per_split(self: Any, model: nn.Module, splits: tuple[str, ...] = ("val", "test")) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for split in splits:
-            out |= by_split[split](self, model, (split,))
-        return out
-
-    tasks.ImageTask.accuracies = per_split
-    if "eval-batch" in args.changes:
-        tasks.EVAL_BATCH = args.eval_batch
-    if "mallopt" in args.changes:
-        set_malloc_thresholds(args.malloc_mmap_threshold, args.malloc_trim_threshold)
-    if "channels-last" in args.changes:
-        build_run = train.build_run
-
-        def build_channels_last(*a: Any, **k: Any) -> Any:
-            run_ = build_run(*a, **k)
-            run_.model.to(memory_format=torch.channels_last)
-            return run_
-
-        train.build_run = build_channels_last
-        from slt.data.base import DataSplits
-
-        normalize_ = DataSplits.normalize
-
-        def normalize_channels_last(self: Any, images: torch.Tensor) -> torch.Tensor:
-            return normalize_(self, images).contiguous(memory_format=torch.channels_last)
-
-        DataSplits.normalize = normalize_channels_last
-
-    fields = {f.name for f in dataclasses.fields(RunConfig)}
-    wanted = json.loads(Path(args.config).read_text())
-    given = dict(wanted)
-    if "val_subset" not in fields:  # before the change: one eval_subset for validation and test, both every epoch
-        given["eval_subset"] = given.pop("val_subset")
-    dropped = {k: v for k, v in given.items() if k not in fields}
-    config = RunConfig.from_dict({k: v for k, v in given.items() if k in fields})
-    torch.set_num_threads(args.threads)
-
-    profiler = None
-    if args.profile:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-    usage0 = resource.getrusage(resource.RUSAGE_SELF)
-    start = time.perf_counter()
-    record = train.run(config, args.work, data_dir=args.data_dir, device="cpu", progress=False)
-    total = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    profile = None
-    if profiler is not None:
-        import io
-        import pstats
-
-        profiler.disable()
-        text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(args.profile)
-        profile = text.getvalue()
-    keys = ("epoch", "train_loss", "train_acc", "val_acc", "lr")
-    result = {
-        "code": str(Path(slt.__file__).resolve().parent.parent),
-        "git_commit": record.get("git_commit"),
-        "config_given": {k: v for k, v in given.items() if k in fields},
-        "config_dropped": dropped,
-        "threads": torch.get_num_threads(),
-        "changes": args.changes,
-        "run_seconds": total,
-        "cpu": {
-            "user_s": usage.ru_utime - usage0.ru_utime,
-            "sys_s": usage.ru_stime - usage0.ru_stime,
-            "minor_faults": usage.ru_minflt - usage0.ru_minflt,
-            "max_rss_mb": usage.ru_maxrss / 1024,
-        },
-        "parts": dict(parts),
-        "counts": dict(counts),
-        "page_faults": dict(faults),
-        "other_seconds": total - sum(parts.values()),
-        "record_wall_seconds": record["wall_seconds"],
-        "epoch_seconds": [h["seconds"] for h in record["history"]],
-        "record": {
-            "best_epoch": record["best_epoch"],
-            "best_val_acc": record["best_val_acc"],
-            "test_acc": record["test_acc"],
-            "sparsity_achieved": record["sparsity_achieved"],
-            "history": [{k: h[k] for k in keys} for h in record["history"]],
-        },
-        "profile": profile,
-    }
-    Path(args.result).write_text(json.dumps(result))
-
-
-# -- output ---------------------------------------------------------------------------------------------
-
-
-def provenance(args: argparse.Namespace) -> dict[str, Any]:
-    def maybe_git(*cmd: str) -> str | None:
-        try:
-            return git(*cmd)
-        except (OSError, subprocess.CalledProcessError):
-            return None
-
-    return {
-        "cpu": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "threads": args.threads,
-        "torch": torch.__version__,
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "python": platform.python_version(),
-        "git_commit": maybe_git("rev-parse", "HEAD"),
-        "git_dirty": bool(maybe_git("status", "--porcelain", "--untracked-files=no")),
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "args": {k: v for k, v in vars(args).items() if k != "func"},
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "loadavg_start": os.getloadavg(),
-        "env": {k: os.environ[k] for k in ENV_KEYS if k in os.environ},
-    }
-
-
-def write_json(path: Path, mode: str, body: dict[str, Any], meta: dict[str, Any]) -> None:
-    """Merge this mode's section into the file (each mode is a separate command)."""
-    doc = json.loads(path.read_text()) if path.exists() else {}
-    doc.setdefault("sections", {})[mode] = {"provenance": meta, **body}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=1, default=str) + "\n")
-    os.replace(tmp, path)
-
-
 # -- command line ---------------------------------------------------------------------------------------
 
 
@@ -1120,9 +604,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     common.add_argument(
         "--out", default=str(ROOT / "bench" / "results" / "cpu.json"), help="JSON file (merged by mode)"
     )
-    malloc = argparse.ArgumentParser(add_help=False)
-    malloc.add_argument("--malloc-mmap-threshold", type=int, default=MMAP_THRESHOLD)
-    malloc.add_argument("--malloc-trim-threshold", type=int, default=TRIM_THRESHOLD, help="mallopt takes an int")
+    malloc = malloc_options()
     timing = argparse.ArgumentParser(add_help=False)
     timing.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     timing.add_argument("--widths", nargs="+", type=float, default=None, help="default: 0.25 0.5 1.0 (options: 0.25)")
@@ -1192,15 +674,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         child.add_argument(f"--{name}", type=int, required=True)
     child.add_argument("--result", required=True)
 
-    child_run = sub.add_parser("child-run", parents=[malloc], help="internal: one run with the slt on PYTHONPATH")
-    child_run.add_argument("--changes", nargs="*", default=[], choices=PROPOSED)
-    child_run.add_argument("--eval-batch", type=int, default=128)
-    child_run.add_argument("--config", required=True)
-    child_run.add_argument("--work", required=True)
-    child_run.add_argument("--threads", type=int, required=True)
-    child_run.add_argument("--result", required=True)
-    child_run.add_argument("--data-dir", default=None)
-    child_run.add_argument("--profile", type=int, default=0)
     args = parser.parse_args(argv)
     # Each mode's default widths are set here: a subparser's set_defaults would change the shared parent's
     # action, and with it every mode's default (options' single width once leaked into steps and epoch).
@@ -1223,11 +696,16 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
         mode_child_steps(args)
         return
-    if args.mode == "child-run":
-        mode_child_run(args)
-        return
     torch.set_num_threads(args.threads)
-    meta = provenance(args)
+    meta = provenance(
+        args,
+        cpu=platform.processor() or platform.machine(),
+        cpu_count=os.cpu_count(),
+        threads=args.threads,
+        cpu_capability=torch.backends.cpu.get_cpu_capability(),
+        loadavg_start=os.getloadavg(),
+        env={k: os.environ[k] for k in ENV_KEYS if k in os.environ},
+    )
     print(
         f"bench/cpu.py {args.mode}: {meta['cpu']}, {meta['cpu_count']} cores, {args.threads} threads, "
         f"torch {meta['torch']} ({meta['cpu_capability']}), load average {meta['loadavg_start'][0]:.1f}",
@@ -1236,7 +714,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     body = MODES[args.mode](args)
     meta |= {"loadavg_end": os.getloadavg(), "wall_s": time.perf_counter() - start}
-    write_json(Path(args.out), args.mode, body, meta)
+    write_sections(Path(args.out), {args.mode: body}, meta)
     print(f"\nwrote {args.out} ({args.mode}, {meta['wall_s']:.0f} s, load average now {meta['loadavg_end'][0]:.1f})")
     if meta["loadavg_start"][0] > 0.5 * (os.cpu_count() or 1):
         print("note: the machine was busy (load average above half the cores): the times are noisy.")

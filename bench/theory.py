@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from slt.freezing import LOCKED, SEARCHABLE
 from slt.theory.fixed_size import fixed_size_grid_errors
-from slt.theory.frozen import FREE, LOCKED, frozen_grid_errors
+from slt.theory.frozen import frozen_grid_errors
 from slt.theory.quantized import hit_probability, hitting_times
 from slt.theory.subset_sum import grid_errors
 
@@ -78,9 +79,9 @@ def main() -> None:
             np.random.default_rng(1).uniform(5, 6, 44)
         ),
         "subset sum, 44 values of 1e-9, 2001 targets": lambda: grid_errors(np.full(44, 1e-9)),
-        "frozen, locked sum 1000, 40 free values, 2001 targets": lambda: frozen_grid_errors(
+        "frozen, locked sum 1000, 40 searchable values, 2001 targets": lambda: frozen_grid_errors(
             np.r_[np.random.default_rng(2).uniform(-1, 1, 40), 500.0, 500.0],
-            np.r_[np.full(40, FREE), LOCKED, LOCKED],
+            np.r_[np.full(40, SEARCHABLE), LOCKED, LOCKED],
         ),
     }
     for case, fn in far.items():

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .freezing import LAYERWISE_RULES, position_search_space
-from .init import WEIGHT_INITS
+from .initialization import WEIGHT_INITS
 
 SCOPES: tuple[str, ...] = ("global", "layer")
 
@@ -51,13 +51,14 @@ class TicketConfig:
     freeze: float | None = None
     """f = p + r, with p and r positioned around the sparsity."""
     layerwise: str = "epl"
-    """Layer-wise rule for the frozen and (with scope='layer') kept counts: uniform, epl or erk."""
+    """Layer-wise rule for the frozen and (with scope='layer') kept counts (EPL: equal per layer)."""
     scope: str = "global"
     """'global': one top-k over all searchable scores; 'layer': one per layer."""
     weights: str = "kaiming_uniform"
-    """Random weights: kaiming_uniform, kaiming_normal or signed_constant."""
+    """How the random weights are drawn (signed_constant: the Kaiming standard deviation with random signs)."""
     seed: int = 0
-    """Seed of every random tensor of the network (weights, freezing masks, scores)."""
+    """Seed of every random tensor of the network (weights, freezing masks, scores). Inside a
+    :class:`RunConfig`, left at 0 it takes the run's seed, and any other value must equal it."""
 
     def __post_init__(self) -> None:
         check_ratio("sparsity", self.sparsity, closed_above=False)
@@ -99,14 +100,15 @@ OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw")
 class RunConfig:
     """One training run: a ticket search, or weight training when ``ticket`` is None.
 
-    The run's ``seed`` draws the network (it replaces ``ticket.seed``), the
-    train/validation split and the batch order.
+    The run's ``seed`` draws the network, the train/validation split and the batch
+    order; a ticket whose seed is left at 0 takes it (and stores it), and a ticket
+    with another seed of its own is refused.
     """
 
     model: str = "mlp"
-    """Model name (see slt.models.MODELS)."""
+    """Model name, a key of :data:`slt.models.MODELS`."""
     dataset: str = "fashion-mnist"
-    """Data set name (see slt.data.DATASETS)."""
+    """Data set name, a key of :data:`slt.data.DATASETS`."""
     graph_split: str = "full"
     """Planetoid split of Cora/CiteSeer: 'full' (every node outside validation and test trains; the
     label-rich stand-in for OGBN-Arxiv) or 'public' (20 labels per class). Ignored by other data sets."""
@@ -121,7 +123,7 @@ class RunConfig:
     batch_size: int = 128
     """Examples per optimizer step."""
     optimizer: str = "sgd"
-    """sgd (with momentum) or adamw."""
+    """The optimizer of the scores (or of the weights, for weight training)."""
     lr: float = 0.1
     """Peak learning rate (cosine-annealed to 0 over the epochs)."""
     momentum: float = 0.9
@@ -143,7 +145,14 @@ class RunConfig:
         from .models import MODELS
 
         check_choice("model", self.model, tuple(MODELS))
-        check_choice("dataset", self.dataset, DATASETS)
+        check_choice("dataset", self.dataset, tuple(DATASETS))
+        takes, kind = MODELS[self.model].data, DATASETS[self.dataset].kind
+        if takes != kind:
+            fitting = ", ".join(name for name, spec in DATASETS.items() if spec.kind == takes)
+            raise ConfigError(
+                f"{self.model} takes {takes} data and {self.dataset} is a {kind} data set: "
+                f"choose one of {fitting}, or another model."
+            )
         check_choice("graph split", self.graph_split, PLANETOID_SPLITS)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         for name in ("epochs", "batch_size"):
@@ -158,6 +167,11 @@ class RunConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"{name} must be at least 1 (or None for all), got {value}.")
+        if self.ticket is not None and self.ticket.seed not in (0, self.seed):
+            raise ConfigError(
+                f"the ticket's seed {self.ticket.seed} differs from the run's seed {self.seed}: a run draws its "
+                f"network from its own seed, so set the run's seed to {self.ticket.seed} (the ticket's may stay 0)."
+            )
         if self.ticket is not None and self.ticket.seed != self.seed:
             object.__setattr__(self, "ticket", replace(self.ticket, seed=self.seed))
 

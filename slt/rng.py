@@ -8,7 +8,7 @@ seeds a fresh CPU generator from a hash of those three things, and tensors are
 drawn on the CPU and then moved.
 
 :data:`GENERATOR_VERSION` names this scheme together with the way tensors are
-drawn from it (:mod:`slt.init`, :mod:`slt.freezing`); a ticket records it, and
+drawn from it (:mod:`slt.initialization`, :mod:`slt.freezing`); a ticket records it, and
 loading a ticket written under another version is refused with a clear message.
 """
 

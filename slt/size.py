@@ -40,7 +40,7 @@ def size_record(num_weights: int, num_searchable: int | None) -> dict[str, float
     return {"num_weights": num_weights, "model_bits": size.bits, "model_mb": size.megabytes}
 
 
-def log10_search_space(num_searchable: int, num_selected: int) -> float:
+def log10_candidate_tickets(num_searchable: int, num_selected: int) -> float:
     """log10 of the number of supermasks a search chooses from: C(searchable, selected).
 
     Frozen entries are decided before the search, so only the searchable ones

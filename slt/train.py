@@ -1,6 +1,6 @@
 """One run: search a ticket (or train weights), select by validation, checkpoint, record.
 
-The loop is deliberately short; what an epoch means lives in :mod:`slt.tasks`.
+The loop is deliberately short; what an epoch means lives in :mod:`slt.loops`, what it builds in :mod:`slt.build`.
 A checkpoint is written about once a minute and after the last epoch, and the
 random draws of an epoch depend only on the seed and the epoch, so a run killed
 at any moment resumes from its last checkpoint and ends in the same record as
@@ -12,73 +12,31 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 from tqdm.auto import tqdm
 
 from .allocator import keep_freed_memory
+from .build import Run, build_run, default_device, make_optimizer
 from .config import RunConfig
-from .errors import ConfigError
-from .models import ModelSpec
-from .results import environment, find_record, read_record, record_path, write_json_atomic
+from .loops import Task, load_task
+from .records import (
+    checkpoint_path,
+    environment,
+    find_record,
+    prepare_out_dir,
+    read_record,
+    record_path,
+    write_json_atomic,
+)
 from .size import size_record
-from .supermask import TicketSearch, apply_ticket_search, initialize_weights
-from .tasks import Task, load_task
-
-
-@dataclass
-class Run:
-    """A model ready to train, with its search handle (None for weight training)."""
-
-    config: RunConfig
-    spec: ModelSpec
-    model: nn.Module
-    search: TicketSearch | None
-
-
-def build_run(config: RunConfig, input_shape: tuple[int, ...], num_classes: int) -> Run:
-    """The model of a run, with its random weights (and supermask) drawn from the seed."""
-    spec = ModelSpec(config.model, tuple(input_shape), num_classes, config.width)
-    model = spec.build()
-    if config.ticket is None:
-        initialize_weights(model, config.seed)
-        return Run(config, spec, model, None)
-    return Run(config, spec, model, apply_ticket_search(model, config.ticket))
-
-
-def make_optimizer(config: RunConfig, params: list[nn.Parameter]) -> torch.optim.Optimizer:
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
-    return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-
-
-def checkpoint_path(out_dir: str | os.PathLike[str], run_id: str) -> Path:
-    return Path(out_dir) / "checkpoints" / f"{run_id}.pt"
-
-
-def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
-    """Create the output directory, or say in one sentence why it cannot be written."""
-    path = Path(out_dir)
-    try:
-        (path / "checkpoints").mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        reason = err.strerror or type(err).__name__
-        raise ConfigError(f"cannot write to the output directory {path} ({reason}): choose another --out.") from None
-    return path
-
-
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def save_atomic(state: dict[str, Any], path: Path) -> None:
+    """Write a checkpoint through a temporary file, so a run killed while saving keeps its last one."""
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)

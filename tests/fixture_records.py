@@ -14,9 +14,9 @@ from pathlib import Path
 
 from slt.config import RunConfig
 from slt.models import build_model
-from slt.results import record_path, write_json_atomic
+from slt.paper.sweeps import sweep_configs, sweep_dir
+from slt.records import record_path, write_json_atomic
 from slt.size import size_record
-from slt.sweeps import sweep_configs, sweep_dir
 
 # Sweeps whose configs are made from the fig5 records of the same scale (each model's best dense sparsity).
 NEED_FIG5 = ("table1", "fig6")

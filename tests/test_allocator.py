@@ -21,6 +21,7 @@ def test_a_users_own_allocator_variable_is_left_alone(monkeypatch, variable):
     assert keep_freed_memory() is False
 
 
+@pytest.mark.slow  # trains in a fresh interpreter
 def test_a_training_process_sets_it_without_any_variable(tmp_path):
     """What a sweep job or a notebook kernel does: call run() on the CPU; the thresholds are then set."""
     code = (
@@ -30,7 +31,7 @@ def test_a_training_process_sets_it_without_any_variable(tmp_path):
         "slt.train.keep_freed_memory = lambda: called.append(original()) or called[-1]\n"
         "from slt.config import RunConfig\n"
         "try:\n"
-        "    slt.train.run(RunConfig(dataset='cora'), r'{}', r'{}', 'cpu', progress=False)\n"
+        "    slt.train.run(RunConfig(model='gin', dataset='cora'), r'{}', r'{}', 'cpu', progress=False)\n"
         "except Exception:\n"
         "    pass\n"
         "print(called)\n"

@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import torch
 
-from slt.baselines import baseline_path, baseline_sweep, build_baseline, load_baselines, run_baseline, summarize
 from slt.errors import ConfigError
+from slt.paper.baselines import baseline_path, baseline_sweep, build_baseline, load_baselines, run_baseline, summarize
 
-from realdata import data_dir_with
+from realdata import copy_planetoid
 
 
 @pytest.fixture(scope="module")
 def cora_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir with a copy of the real raw Cora files (torch_geometric's processing writes next to them)."""
-    source = data_dir_with("Planetoid/Cora/raw") / "Planetoid" / "Cora" / "raw"
-    root = tmp_path_factory.mktemp("baselines")
-    shutil.copytree(source, root / "Planetoid" / "Cora" / "raw")
-    return root
+    """A data dir with a copy of the real raw Cora files."""
+    return copy_planetoid(tmp_path_factory.mktemp("baselines"), "Cora")
 
 
+@pytest.mark.slow
 def test_a_short_gin_run_beats_chance_and_records_its_provenance(cora_root: Path) -> None:
     # The GIN learns within 15 steps (test 0.76-0.81 for seeds 0-2); the GCN, on row-normalised
     # features at lr 0.01, predicts the largest class for its first 25 steps.
@@ -41,6 +38,7 @@ def test_a_short_gin_run_beats_chance_and_records_its_provenance(cora_root: Path
     json.dumps(record)  # a record is plain JSON
 
 
+@pytest.mark.slow
 def test_a_seed_repeats_exactly(cora_root: Path) -> None:
     torch.set_num_threads(1)
     runs = [run_baseline("gin", "cora", 3, "public", cora_root, epochs=3, progress=False) for _ in range(2)]
@@ -54,6 +52,7 @@ def test_unknown_model_is_refused() -> None:
         run_baseline("mlp", "cora", 0)
 
 
+@pytest.mark.slow
 def test_the_sweep_writes_each_record_once(cora_root: Path, tmp_path: Path) -> None:
     torch.set_num_threads(1)
     kwargs = dict(datasets=("cora",), seeds=(0, 1), split="public", models=("gcn",), data_dir=cora_root, progress=False)

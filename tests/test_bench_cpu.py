@@ -1,24 +1,20 @@
 """The CPU benchmark's command line (the benchmark itself is a script, run by hand: bench/README.md)."""
 
-import importlib.util
+import importlib
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "cpu.py"
+BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @pytest.fixture(scope="module")
 def cpu_bench():
-    spec = importlib.util.spec_from_file_location("bench_cpu", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
+    sys.path.insert(0, str(BENCH))  # the script imports its neighbours in bench/, as when it runs from there
+    yield importlib.import_module("cpu")
+    sys.path.remove(str(BENCH))
 
 
 @pytest.mark.parametrize(
@@ -28,3 +24,12 @@ def test_each_mode_keeps_its_own_default_widths(cpu_bench, mode, widths):
     # A default set on one mode's subparser once leaked into the others through their shared parent parser.
     assert cpu_bench.parse_args([mode]).widths == widths
     assert cpu_bench.parse_args([mode, "--widths", "0.5"]).widths == [0.5]
+
+
+def test_the_run_child_imports_no_slt_before_it_runs():
+    # `cpu.py run --against COMMIT` runs bench/cpu_run.py with an older commit's slt on PYTHONPATH: importing it
+    # must not load the current slt (whose modules an older commit lacks), nor the bench modules that do.
+    code = f"import sys; sys.path.insert(0, {str(BENCH)!r}); import cpu_run; print(sorted(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "'cpu_run'" in loaded
+    assert not [m for m in ("'slt'", "'cases'", "'provenance'") if m in loaded]

@@ -1,18 +1,28 @@
-"""The verdict rules of slt.claims, on records laid out exactly as a sweep writes them.
+"""The verdict rules of slt.paper.claims, on records laid out exactly as a sweep writes them.
 
 Each test writes one record per config of a sweep's real grid (laptop scale, whose
 records the book shows, unless the test says otherwise) into a temporary results
 folder (``fixture_records``), with accuracies from a formula whose verdict is known,
-and checks what :func:`slt.claims.assess` concludes.
+and checks what :func:`slt.paper.claims.assess` concludes.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from slt.claims import CLAIMS, FAILS, HOLDS, NOT_MEASURED, NOT_RESOLVED, PARTLY, SCALES_SHOWN, assess, assess_all
 from slt.cli import main
-from slt.sweeps import sweep_configs
+from slt.paper.claims import (
+    CLAIMS,
+    DOES_NOT_HOLD,
+    HOLDS,
+    NOT_MEASURED,
+    NOT_RESOLVED,
+    PARTLY,
+    SCALES_SHOWN,
+    assess,
+    assess_all,
+)
+from slt.paper.sweeps import sweep_configs
 
 from fixture_records import freezing_ratio, position, write_sweep
 
@@ -35,7 +45,7 @@ def test_without_records_every_claim_is_not_measured_at_every_scale_and_names_th
 
 @pytest.mark.parametrize(
     ("peak", "epl_bonus", "centre", "epl"),
-    [(0.5, 1.0, HOLDS, HOLDS), (0.1, -1.0, FAILS, FAILS), (0.5, 0.0, HOLDS, FAILS)],
+    [(0.5, 1.0, HOLDS, HOLDS), (0.1, -1.0, DOES_NOT_HOLD, DOES_NOT_HOLD), (0.5, 0.0, HOLDS, DOES_NOT_HOLD)],
 )
 def test_positioning_claims(tmp_path, peak, epl_bonus, centre, epl):
     def accuracy(c):
@@ -58,7 +68,7 @@ def test_centre_claim_is_partly_true_when_only_some_splits_peak_there(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("conv6_cost", "resnet_cost", "expected"), [(1.0, 0.2, HOLDS), (3.0, 0.2, PARTLY), (3.0, 1.0, FAILS)]
+    ("conv6_cost", "resnet_cost", "expected"), [(1.0, 0.2, HOLDS), (3.0, 0.2, PARTLY), (3.0, 1.0, DOES_NOT_HOLD)]
 )
 def test_freezing_cost_claim(tmp_path, conv6_cost, resnet_cost, expected):
     cost = {"conv6": conv6_cost, "resnet18": resnet_cost, "gin": 5.0}
@@ -96,12 +106,12 @@ def test_a_verdict_against_a_claim_beyond_the_seed_noise_stands(tmp_path):
 
     write_sweep(tmp_path, "fig7", accuracy)
     row = assess(CLAIM["signed_constant_margin_shrinks"], tmp_path)
-    assert row["verdict"] == FAILS
+    assert row["verdict"] == DOES_NOT_HOLD
     assert "-5.00 pp at width 0.125, -5.00 pp at width 0.25" in row["measurement"]
     assert "seed noise" not in row["measurement"]
 
 
-@pytest.mark.parametrize(("frozen_bonus", "expected"), [(1.0, HOLDS), (-1.0, FAILS)])
+@pytest.mark.parametrize(("frozen_bonus", "expected"), [(1.0, HOLDS), (-1.0, DOES_NOT_HOLD)])
 def test_width_claims(tmp_path, frozen_bonus, expected):
     def accuracy(c):
         # accuracy grows with the search space for every source; frozen sits above or below that curve
@@ -115,7 +125,7 @@ def test_width_claims(tmp_path, frozen_bonus, expected):
 
 @pytest.mark.parametrize(
     ("margin", "expected"),
-    [(lambda w: 2 / w, HOLDS), (lambda w: 2 * w, PARTLY), (lambda w: -1.0, FAILS)],
+    [(lambda w: 2 / w, HOLDS), (lambda w: 2 * w, PARTLY), (lambda w: -1.0, DOES_NOT_HOLD)],
     ids=["shrinking", "growing", "behind"],
 )
 def test_signed_constant_claim(tmp_path, margin, expected):
@@ -126,7 +136,7 @@ def test_signed_constant_claim(tmp_path, margin, expected):
     assert verdict(tmp_path, "signed_constant_margin_shrinks") == expected
 
 
-@pytest.mark.parametrize(("ahead_on", "expected"), [({"cora"}, HOLDS), (set(), FAILS)])
+@pytest.mark.parametrize(("ahead_on", "expected"), [({"cora"}, HOLDS), (set(), DOES_NOT_HOLD)])
 def test_graph_claim(tmp_path, ahead_on, expected):
     def accuracy(c):
         if c.ticket is None:

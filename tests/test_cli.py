@@ -8,7 +8,7 @@ import pytest
 
 from slt.cli import main
 from slt.config import RunConfig, TicketConfig
-from slt.sweeps import make_config
+from slt.paper.sweeps import make_config
 
 
 def error_of(capsys, argv: list[str]) -> str:
@@ -26,8 +26,8 @@ def error_of(capsys, argv: list[str]) -> str:
         (["--prune", "0.7", "--lock", "0.5"], "exceeds 1"),
         (["--prune", "-0.1"], "between 0 and 1"),
         (["--lock", "1.5"], "between 0 and 1"),
-        (["--model", "vgg"], "choose one of mlp, conv6, resnet18, gin"),
-        (["--dataset", "imagenet"], "choose one of fashion-mnist, cifar10"),
+        (["--model", "vgg"], "choose one of conv6, resnet18, gin, mlp"),
+        (["--dataset", "imagenet"], "choose one of cifar10, cora, citeseer, ogbn-arxiv, fashion-mnist"),
         (["--freeze", "0.5", "--prune", "0.1"], "either freeze or prune/lock"),
         (["--weights", "xavier"], "kaiming_uniform"),
     ],
@@ -133,6 +133,7 @@ def test_run_at_a_scale_builds_the_sweeps_config(monkeypatch, tmp_path, argv, ex
     assert _config_of_run(monkeypatch, tmp_path, argv) == expected()
 
 
+@pytest.mark.slow  # imports torch in a fresh interpreter
 def test_importing_the_library_parses_no_arguments_and_does_no_work():
     import subprocess
     import sys

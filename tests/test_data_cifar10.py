@@ -15,8 +15,9 @@ import torch
 import torch.nn.functional as F
 from torchvision.datasets import CIFAR10
 
-from slt.data.base import DATA_DIR_ENV, DataSplits, resolve_data_dir, split_train_val
-from slt.data.cifar10 import MEAN, STD, crop_flip, load_cifar10, random_crop_flip
+from slt.data.augment import CropFlip, crop_flip
+from slt.data.base import DataSplits, split_train_val
+from slt.data.cifar10 import MEAN, STD, load_cifar10
 from slt.errors import ConfigError, DataError
 
 TRAIN_NAMES = [f"data_batch_{i}" for i in range(1, 6)]
@@ -197,27 +198,19 @@ def test_val_fraction_out_of_range_is_a_config_error(tmp_path: Path) -> None:
 # --- the real data (the JPEG copy prepared in $SLT_DATA_DIR) ------------------------------------------
 
 
-def real_root() -> Path:
-    root = resolve_data_dir()
-    if not (root / "cifar-10-batches-py" / "test_batch").is_file():
-        pytest.skip(f"real CIFAR-10 not found: set ${DATA_DIR_ENV} to a folder holding cifar-10-batches-py")
-    return root
-
-
 @pytest.fixture(scope="session")
-def real_cifar() -> DataSplits:
-    return load_cifar10(real_root(), download=False, accept_copy=True, seed=0)
+def real_cifar(cifar10_dir: Path) -> DataSplits:
+    return load_cifar10(cifar10_dir, download=False, accept_copy=True, seed=0)
 
 
-def test_real_copy_is_refused_by_default() -> None:
-    root = real_root()
+def test_real_copy_is_refused_by_default(cifar10_dir: Path) -> None:
     with pytest.raises(DataError) as info:
-        load_cifar10(root, download=False)
+        load_cifar10(cifar10_dir, download=False)
     assert_one_sentence(str(info.value), "does not match the official checksums", "accept_copy=True")
 
 
-def test_real_copy_shapes_labels_and_variant(real_cifar: DataSplits) -> None:
-    marker = real_root() / "cifar-10-batches-py" / "VARIANT"
+def test_real_copy_shapes_labels_and_variant(real_cifar: DataSplits, cifar10_dir: Path) -> None:
+    marker = cifar10_dir / "cifar-10-batches-py" / "VARIANT"
     if marker.is_file():
         assert real_cifar.variant == "copy: " + marker.read_text().strip().splitlines()[0]
     else:
@@ -234,8 +227,9 @@ def test_real_copy_shapes_labels_and_variant(real_cifar: DataSplits) -> None:
     assert x.mean(dim=(0, 2, 3)).abs().max() < 0.05 and (x.std(dim=(0, 2, 3)) - 1).abs().max() < 0.05
 
 
-def test_real_split_is_a_disjoint_seeded_permutation(real_cifar: DataSplits) -> None:
-    folder = real_root() / "cifar-10-batches-py"
+@pytest.mark.slow  # reads the whole copy twice
+def test_real_split_is_a_disjoint_seeded_permutation(real_cifar: DataSplits, cifar10_dir: Path) -> None:
+    folder = cifar10_dir / "cifar-10-batches-py"
     batches = [pickle.loads((folder / name).read_bytes(), encoding="latin1") for name in TRAIN_NAMES]
     images = torch.from_numpy(np.concatenate([b["data"] for b in batches]).reshape(-1, 3, 32, 32))
     labels = torch.tensor([label for b in batches for label in b["labels"]])
@@ -248,7 +242,7 @@ def test_real_split_is_a_disjoint_seeded_permutation(real_cifar: DataSplits) -> 
     other_train, _ = split_train_val(torch.arange(50000), labels, 0.2, 1)
     assert torch.equal(split_train_val(torch.arange(50000), labels, 0.2, 0)[0].images, train_idx.images)
     assert not torch.equal(other_train.images, train_idx.images)
-    again = load_cifar10(real_root(), download=False, accept_copy=True, seed=1)
+    again = load_cifar10(cifar10_dir, download=False, accept_copy=True, seed=1)
     assert torch.equal(again.train.labels, labels[other_train.images])
 
 
@@ -300,25 +294,24 @@ def recover_offsets(images: torch.Tensor, out: torch.Tensor, padding: int) -> li
     return found
 
 
-def test_random_crop_flip_draws_valid_reproducible_crops() -> None:
+def crop_flip_epoch(images: torch.Tensor, padding: int, seed: int) -> torch.Tensor:
+    """One epoch's augmentation of ``images`` as the image loop draws and applies it."""
+    augment = CropFlip(padding)
+    drawn = augment.draw(len(images), torch.Generator().manual_seed(seed), images.device)
+    return augment.apply(images, drawn, torch.arange(len(images)))
+
+
+def test_crop_flip_draws_valid_reproducible_crops() -> None:
     images = torch.randint(0, 256, (300, 3, 16, 16), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
-    out = random_crop_flip(images, 2, torch.Generator().manual_seed(7))
+    out = crop_flip_epoch(images, 2, seed=7)
     assert out.shape == images.shape and out.dtype == torch.uint8
-    assert torch.equal(out, random_crop_flip(images, 2, torch.Generator().manual_seed(7)))
-    assert not torch.equal(out, random_crop_flip(images, 2, torch.Generator().manual_seed(8)))
+    assert torch.equal(out, crop_flip_epoch(images, 2, seed=7))
+    assert not torch.equal(out, crop_flip_epoch(images, 2, seed=8))
     offsets = recover_offsets(images, out, 2)
     assert {y for y, _, _ in offsets} == {x for _, x, _ in offsets} == set(range(5))
     assert 100 < sum(f for _, _, f in offsets) < 200
 
 
-def test_random_crop_flip_uses_the_global_generator_without_one() -> None:
-    images = torch.randint(0, 256, (8, 3, 8, 8), dtype=torch.uint8)
-    torch.manual_seed(1)
-    first = random_crop_flip(images)
-    torch.manual_seed(1)
-    assert torch.equal(first, random_crop_flip(images))
-
-
 def test_negative_padding_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="padding must be >= 0"):
-        random_crop_flip(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), -1)
+        CropFlip(-1)

@@ -16,7 +16,7 @@ import torch
 from slt.data.graphs import load_graph, load_ogbn_arxiv, load_planetoid
 from slt.errors import ConfigError, DataError
 
-from realdata import data_dir_with
+from realdata import copy_planetoid
 
 
 def assert_one_sentence(message: str, *fragments: str) -> None:
@@ -41,13 +41,8 @@ def no_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def planetoid_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding a copy of the real raw Planetoid files (processing writes next to them)."""
-    data_dir_with("Planetoid/CiteSeer/raw")
-    source = data_dir_with("Planetoid/Cora/raw") / "Planetoid"
-    root = tmp_path_factory.mktemp("graphs")
-    for name in ("Cora", "CiteSeer"):
-        shutil.copytree(source / name / "raw", root / "Planetoid" / name / "raw")
-    return root
+    """A data dir with a copy of the real raw Cora and CiteSeer files."""
+    return copy_planetoid(tmp_path_factory.mktemp("graphs"), "Cora", "CiteSeer")
 
 
 def check_common(data, num_classes: int, variant: str = "original") -> None:
@@ -241,7 +236,7 @@ def test_corrupt_arxiv_file_is_reported(tmp_path: Path) -> None:
 
 def test_run_config_threads_the_split_to_the_task(planetoid_root: Path) -> None:
     from slt.config import RunConfig
-    from slt.tasks import load_task
+    from slt.loops import load_task
 
     assert RunConfig(model="gin", dataset="cora").graph_split == "full"
     for split, train in (("full", 1208), ("public", 140)):

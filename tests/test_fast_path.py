@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from slt.config import TicketConfig
-from slt.data.cifar10 import crop_flip
+from slt.data.augment import crop_flip
 from slt.freezing import LOCKED, SEARCHABLE
 from slt.models import build_model
 from slt.supermask import TicketSearch, apply_ticket_search, searchable_layers

@@ -11,10 +11,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pytest
 
-from slt.figures import FIGURES, provenance, save_figure, table1, with_derived_columns
-from slt.results import load
-from slt.scales import grid
-from slt.sweeps import sweep_configs, sweep_dir
+from slt.paper.figures import FIGURES, save_figure, tabulate_table1
+from slt.paper.frames import provenance, with_derived_columns
+from slt.paper.scales import grid
+from slt.paper.sweeps import sweep_configs, sweep_dir
+from slt.records import load
 
 from fixture_records import freezing_ratio, write_sweep
 
@@ -52,9 +53,10 @@ def test_saved_figure_quotes_its_provenance(tmp_path):
     assert expected in provenance(load(sweep_dir(tmp_path, "fig6", "laptop")))
 
 
+@pytest.mark.slow  # writes the full-scale Table 1 grid of records
 def test_table1_has_a_row_per_network_and_method_with_mean_and_std(tmp_path):
     write_sweep(tmp_path, "table1", accuracy, scale="full")
-    table = table1(load(sweep_dir(tmp_path, "table1", "full")))
+    table = tabulate_table1(load(sweep_dir(tmp_path, "table1", "full")))
     # Conv6, GIN on three graphs x weight training, dense, sparse, frozen; ResNet-18 searched at two freezing ratios
     assert len(table) == 4 * 4 + 6
     assert set(table["seeds"]) == {3}
@@ -77,7 +79,7 @@ def test_table1_has_a_row_per_network_and_method_with_mean_and_std(tmp_path):
 
 def test_laptop_table1_draws_every_network_of_the_laptop_grid(tmp_path):
     write_sweep(tmp_path, "table1", accuracy)
-    table = table1(load(sweep_dir(tmp_path, "table1", "laptop")))
+    table = tabulate_table1(load(sweep_dir(tmp_path, "table1", "laptop")))
     networks = ["Conv6 / CIFAR-10", "ResNet-18 / CIFAR-10", "GIN / Cora", "GIN / CiteSeer"]
     assert list(dict.fromkeys(table["network"])) == networks
     seeds = grid("table1", "laptop")["seeds"]

@@ -10,8 +10,11 @@ import torch
 from slt import supermask
 from slt.cli import main
 from slt.config import RunConfig, TicketConfig
+from slt.records import checkpoint_path, record_path
 from slt.size import ticket_size
 from slt.train import run
+
+pytestmark = pytest.mark.slow  # every test trains on the real Fashion-MNIST
 
 
 def slt_run(capsys, data_dir, out, *extra: str) -> dict:
@@ -48,7 +51,8 @@ def test_dropping_the_sign_of_the_score_gradient_leaves_the_mlp_at_chance(tmp_pa
     config = RunConfig(ticket=TicketConfig(sparsity=0.5), lr=0.3, epochs=1, train_subset=10000)
     right = run(config, tmp_path / "right", fashion_mnist_dir, progress=False)
 
-    # The library's backward is grad * w * sign(s) on searchable entries; this one is grad * w there.
+    # The library's backward is grad * w * sign(s) on searchable entries (exactly: test_supermask); this one is
+    # grad * w there. The book says the accuracy then stays at chance.
     def forward_keeping_scores(ctx, scores, masked_weight, score_factor):
         ctx.save_for_backward(score_factor, scores)
         return masked_weight.view_as(masked_weight)
@@ -64,17 +68,16 @@ def test_dropping_the_sign_of_the_score_gradient_leaves_the_mlp_at_chance(tmp_pa
     assert wrong["test_acc"] < 0.2
 
 
-def test_a_finished_run_is_not_run_again(tmp_path, fashion_mnist_dir):
-    config = RunConfig(ticket=TicketConfig(sparsity=0.5), epochs=1, train_subset=2000)
-    first = run(config, tmp_path, fashion_mnist_dir, progress=False)
-    again = run(config, tmp_path, fashion_mnist_dir, progress=False)
-    assert again == first
-
-
-def test_weight_training_resumes_from_its_checkpoint(tmp_path, fashion_mnist_dir):
-    # A bias-free MLP has parameters but no buffers: resuming must not depend on buffers.
+def test_a_finished_run_returns_its_record_and_a_killed_one_resumes_from_its_checkpoint(tmp_path, fashion_mnist_dir):
+    # Weight training: a bias-free MLP has parameters but no buffers, so resuming must not depend on buffers.
+    # (A whole sweep run again submits nothing: test_pipeline's quick fig5 sweep.)
     config = RunConfig(ticket=None, epochs=1, train_subset=2000)
     first = run(config, tmp_path, fashion_mnist_dir, progress=False)
-    (tmp_path / f"{first['run_id']}.json").unlink()  # as if killed after the last checkpoint
+    files = (record_path(tmp_path, config.run_id), checkpoint_path(tmp_path, config.run_id))
+    mtimes = [p.stat().st_mtime_ns for p in files]
+    assert run(config, tmp_path, fashion_mnist_dir, progress=False) == first
+    assert [p.stat().st_mtime_ns for p in files] == mtimes  # finished: nothing trained or written again
+
+    files[0].unlink()  # as if killed after the last checkpoint
     again = run(config, tmp_path, fashion_mnist_dir, progress=False)
     assert again["history"] == first["history"] and again["test_acc"] == first["test_acc"]

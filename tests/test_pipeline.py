@@ -17,22 +17,14 @@ import torch
 from slt.cli import main
 from slt.config import RunConfig, TicketConfig
 from slt.errors import ConfigError
-from slt.figures import fig5, sweep_results
-from slt.results import load, record_path
-from slt.sweeps import (
-    failure_reason,
-    make_config,
-    make_executor,
-    pending,
-    run_sweep,
-    select,
-    sweep_configs,
-    sweep_dir,
-)
+from slt.launch import failure_reason, make_executor, pending, select
+from slt.paper.figures import plot_fig5
+from slt.paper.frames import sweep_results
+from slt.paper.sweeps import make_config, run_sweep, sweep_configs, sweep_dir
+from slt.records import load, record_path
 from slt.train import run
 
 from fixture_records import fig5_accuracy, write_sweep
-from realdata import data_dir_with
 
 
 def test_an_unknown_sweep_gets_one_sentence(capsys, tmp_path):
@@ -57,8 +49,8 @@ def fake_seconds_per_epoch(config: RunConfig) -> float:
 def cpu_only(monkeypatch):
     """A machine without a GPU whose sweeps run nothing, with the per-epoch time of ``fake_seconds_per_epoch``."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr("slt.sweeps._execute", lambda *args, **kwargs: None)
-    monkeypatch.setattr("slt.timing.seconds_per_epoch", fake_seconds_per_epoch)
+    monkeypatch.setattr("slt.launch._execute", lambda *args, **kwargs: None)
+    monkeypatch.setattr("slt.estimate.seconds_per_epoch", fake_seconds_per_epoch)
 
 
 def test_a_full_sweep_without_a_gpu_warns_with_the_estimated_time(tmp_path, cpu_only, capsys):
@@ -108,6 +100,7 @@ def test_a_failed_sweep_job_is_reported_by_its_error_and_log(tmp_path):
     assert reason.endswith("_log.err)") and str(tmp_path) in reason
 
 
+@pytest.mark.slow  # submitit notices the killed job only after polling for it (about 15 s)
 def test_a_sweep_job_killed_without_an_error_is_reported_as_killed(tmp_path):
     # as the kernel's out-of-memory killer would
     job = make_executor(tmp_path, "local", 1, None).submit(signal.raise_signal, signal.SIGKILL)
@@ -131,14 +124,15 @@ def test_select_picks_a_share_of_a_sweep_by_its_fields(tmp_path):
     assert select(configs, {}) == configs
 
 
-def test_the_quick_fig5_sweep_runs_every_config_and_then_nothing(tmp_path):
-    data = data_dir_with("cifar-10-batches-py")
-    data_dir_with("Planetoid/Cora/raw")
-    records = run_sweep("fig5", "quick", tmp_path, data, executor="local", max_parallel=2)
+@pytest.mark.slow
+def test_the_quick_fig5_sweep_runs_every_config_and_then_nothing(tmp_path, cifar10_dir, cora_dir):
+    # The one test of a finished sweep run again (every executor filters the same way, slt.launch.pending):
+    # it returns the same records, rewrites none and submits no job. cora_dir: the GIN reads Cora from the same folder.
+    records = run_sweep("fig5", "quick", tmp_path, cifar10_dir, executor="local", max_parallel=2)
     assert all(p.exists() for p in records) and len(records) == len(sweep_configs("fig5", "quick"))
     mtimes = [p.stat().st_mtime_ns for p in records]
     jobs = sorted((sweep_dir(tmp_path, "fig5", "quick") / "submitit").iterdir())
-    run_sweep("fig5", "quick", tmp_path, data, executor="local")
+    assert run_sweep("fig5", "quick", tmp_path, cifar10_dir, executor="local") == records
     assert [p.stat().st_mtime_ns for p in records] == mtimes
     assert sorted((sweep_dir(tmp_path, "fig5", "quick") / "submitit").iterdir()) == jobs
     df = load(sweep_dir(tmp_path, "fig5", "quick"))
@@ -146,16 +140,16 @@ def test_the_quick_fig5_sweep_runs_every_config_and_then_nothing(tmp_path):
     # each epoch is scored on validation only; the test split once, at the best-validation state
     assert all("val_acc" in h and "test_acc" not in h for history in df["history"] for h in history)
     assert df["test_acc"].between(0, 1).all() and (df["best_epoch"] >= 1).all()
-    figure = fig5(df)
+    figure = plot_fig5(df)
     assert [ax.get_title() for ax in figure.axes] == ["Conv6 / CIFAR-10", "ResNet-18 / CIFAR-10", "GIN / Cora"]
     assert figure.axes[0].get_xlabel() == "freezing ratio p + r"
-    variant = (data / "cifar-10-batches-py" / "VARIANT").read_text().strip()
+    variant = (cifar10_dir / "cifar-10-batches-py" / "VARIANT").read_text().strip()
     assert set(df.loc[df["dataset"] == "cifar10", "data_variant"]) == {f"copy: {variant}"}
 
 
-def test_the_gin_on_cora_learns_at_quick_scale(tmp_path):
-    data = data_dir_with("Planetoid/Cora/raw")
-    record = run(make_config("quick", "gin", "cora", TicketConfig(sparsity=0.5, freeze=0.5), 0), tmp_path, data)
+@pytest.mark.slow
+def test_the_gin_on_cora_learns_at_quick_scale(tmp_path, cora_dir):
+    record = run(make_config("quick", "gin", "cora", TicketConfig(sparsity=0.5, freeze=0.5), 0), tmp_path, cora_dir)
     assert record["test_acc"] > 0.5  # seven classes: chance is about 0.14, the largest class 0.32
     assert record["data_variant"] == "original, full split, row-normalised features"
 
@@ -186,11 +180,11 @@ def _run_command(data, out: os.PathLike) -> list[str]:
     ]
 
 
-def test_a_run_killed_mid_training_resumes_to_the_same_record(tmp_path):
-    data = data_dir_with("cifar-10-batches-py")
-    subprocess.run(_run_command(data, tmp_path / "straight"), check=True, capture_output=True)
+@pytest.mark.slow
+def test_a_run_killed_mid_training_resumes_to_the_same_record(tmp_path, cifar10_dir):
+    subprocess.run(_run_command(cifar10_dir, tmp_path / "straight"), check=True, capture_output=True)
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(_run_command(data, killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(_run_command(cifar10_dir, killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while not list((killed / "checkpoints").glob("*.pt")) and time.time() < deadline:
         time.sleep(0.2)
@@ -198,7 +192,7 @@ def test_a_run_killed_mid_training_resumes_to_the_same_record(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not list(killed.glob("*.json")), "the run finished before it could be killed"
-    subprocess.run(_run_command(data, killed), check=True, capture_output=True)
+    subprocess.run(_run_command(cifar10_dir, killed), check=True, capture_output=True)
     (a,), (b,) = list((tmp_path / "straight").glob("*.json")), list(killed.glob("*.json"))
     ra, rb = json.loads(a.read_text()), json.loads(b.read_text())
     strip = ("seconds",)

@@ -13,7 +13,7 @@ import pytest
 
 from slt.config import RunConfig, TicketConfig
 from slt.models import ModelSpec
-from slt.protocol import (
+from slt.paper.protocol import (
     budget,
     calibration_table,
     chosen_lr,
@@ -28,9 +28,10 @@ from slt.protocol import (
     ticket_files,
     verdict_lines,
 )
-from slt.scales import grid, size_of
+from slt.paper.scales import grid, size_of
+from slt.paper.sweeps import sweep_configs, sweep_dir
+from slt.run_tickets import ticket_file
 from slt.supermask import apply_ticket_search
-from slt.sweeps import sweep_configs, sweep_dir, ticket_file
 from slt.ticket import export_ticket
 
 import fixture_records
@@ -188,7 +189,7 @@ def test_graph_table_sets_tickets_beside_reference_runs():
     assert list(table.columns) == ["Cora"]
     assert table.index[0] == "GIN (authors'), weight training"
     assert table.loc["GIN (authors'), weight training", "Cora"] == "81.00 ± 1.41 (2 seeds)"
-    assert table.loc["GIN (authors'), SLT frozen (k = 0.7, f = 0.6)", "Cora"].startswith("82.00")
+    assert table.loc["GIN (authors'), SLT frozen (k = 0.7, p + r = 0.6)", "Cora"].startswith("82.00")
     assert table.loc["GCN (reference)", "Cora"] == "86.00 ± 0.00 (2 seeds)"
     assert graph_table(None, None).empty
 
@@ -205,6 +206,6 @@ def test_sentences_can_name_one_model_and_counts_cover_every_sweep(tmp_path):
 
 
 def test_status_sentences_name_the_committed_folder_as_the_repository_does():
-    from slt.chapters import COMMITTED
+    from slt.paper.chapters import COMMITTED
 
     assert repository_paths(f"records in `{COMMITTED / 'fig5' / 'laptop'}/`") == "records in `results/fig5/laptop/`"

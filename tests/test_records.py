@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from slt.config import RunConfig, TicketConfig
-from slt.export import export_from_run
-from slt.results import environment, record_path
+from slt.records import environment, record_path
+from slt.run_tickets import export_from_run
 from slt.ticket import load_ticket
 from slt.train import run
 
@@ -29,6 +29,7 @@ def strings(value):
             yield from strings(item)
 
 
+@pytest.mark.slow  # trains
 def test_a_record_names_no_machine_path_and_exports_after_its_folder_moves(tmp_path, fashion_mnist_dir):
     config = RunConfig(ticket=TicketConfig(sparsity=0.5), epochs=1, width=0.25, train_subset=2000)
     out = tmp_path / "runs"

@@ -10,20 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slt.errors import ConfigError
+from slt.freezing import LOCKED, PRUNED, SEARCHABLE
 from slt.theory.frozen import (
-    FREE,
-    LOCKED,
-    PRUNED,
     draw_roles,
-    free_fraction_scaling,
     frozen_grid_errors,
     frozen_prefix_errors,
+    searchable_fraction_scaling,
     split_roles,
     width_needed_map,
 )
 from slt.theory.subset_sum import continuum_worst_error
 
-roles_st = st.sampled_from([FREE, PRUNED, LOCKED])
+roles_st = st.sampled_from([PRUNED, SEARCHABLE, LOCKED])
 
 
 def brute_frozen_sums(values: np.ndarray, roles: np.ndarray) -> np.ndarray:
@@ -66,10 +64,10 @@ def test_frozen_prefix_errors_match_brute_force(pairs):
 
 
 def test_locking_shifts_the_target():
-    # One locked 0.75 and a free 0.5: achievable sums 0.75 and 1.25. Target 1.0 is 0.25 away either way.
-    values, roles = np.array([0.75, 0.5, 0.9]), np.array([LOCKED, FREE, PRUNED], dtype=np.int8)
-    free, locked = split_roles(values, roles)
-    np.testing.assert_allclose(free, [0.5])
+    # One locked 0.75 and a searchable 0.5: achievable sums 0.75 and 1.25. Target 1.0 is 0.25 away either way.
+    values, roles = np.array([0.75, 0.5, 0.9]), np.array([LOCKED, SEARCHABLE, PRUNED], dtype=np.int8)
+    searchable, locked = split_roles(values, roles)
+    np.testing.assert_allclose(searchable, [0.5])
     assert locked == pytest.approx(0.75)
     errs = frozen_grid_errors(values, roles, num_targets=3)  # targets -1, 0, 1
     np.testing.assert_allclose(errs, [1.75, 0.75, 0.25])
@@ -81,12 +79,13 @@ def test_roles_have_the_requested_rates():
     assert np.mean(roles == LOCKED) == pytest.approx(0.2, abs=0.005)
 
 
-def test_pruning_only_costs_the_free_fraction_on_average():
-    # With pruning only (no shift) the free values are an i.i.d. sample, so the width needed
+@pytest.mark.slow  # a width search over 30 draws per cell
+def test_pruning_only_costs_the_searchable_fraction_on_average():
+    # With pruning only (no shift) the searchable values are an i.i.d. sample, so the width needed
     # scales like 1/(1-p); the (p, r) = (0, 0) cell must need fewer variables than heavy freezing.
-    needed = width_needed_map([0.0, 0.5], [0.0, 0.25], eps=0.05, free_needed=10, draws=30, seed=0, progress=False)
+    needed = width_needed_map([0.0, 0.5], [0.0, 0.25], eps=0.05, searchable_needed=10, draws=30, seed=0, progress=False)
     assert needed[0, 0] < needed[1, 0] < needed[1, 1]
-    assert needed[1, 0] == pytest.approx(free_fraction_scaling(needed[0, 0], 0.5, 0.0), rel=0.35)
+    assert needed[1, 0] == pytest.approx(searchable_fraction_scaling(needed[0, 0], 0.5, 0.0), rel=0.35)
 
 
 def test_bad_rates_are_refused():
@@ -100,11 +99,14 @@ def test_bad_rates_are_refused():
 
 
 def test_unknown_role_codes_are_refused():
-    # Code 7 used to be read as pruned (neither free nor locked).
+    # Code 7 used to be read as pruned (neither searchable nor locked). Code 2 was "locked" before the
+    # theory took the mask codes of slt.freezing (-1 pruned, 0 searchable, 1 locked).
     with pytest.raises(ConfigError, match="role code 7 is unknown"):
-        frozen_grid_errors(np.array([0.5, 0.25]), np.array([FREE, 7]))
-    with pytest.raises(ConfigError, match="role code -1 is unknown"):
-        frozen_prefix_errors(np.array([0.5, 0.25]), np.array([FREE, -1]))
+        frozen_grid_errors(np.array([0.5, 0.25]), np.array([SEARCHABLE, 7]))
+    with pytest.raises(ConfigError, match="role code 2 is unknown"):
+        frozen_prefix_errors(np.array([0.5, 0.25]), np.array([SEARCHABLE, 2]))
+    with pytest.raises(ConfigError, match="role code -2 is unknown"):
+        split_roles(np.array([0.5, 0.25]), np.array([SEARCHABLE, -2]))
     with pytest.raises(ConfigError, match="whole numbers"):
         split_roles(np.array([0.5]), np.array([0.5]))
 
@@ -115,18 +117,19 @@ def test_non_integer_and_negative_arguments_are_refused():
     with pytest.raises(ConfigError, match="finite"):
         draw_roles(np.random.default_rng(0), 5, np.nan, 0.1)
     with pytest.raises(ConfigError, match="negative"):
-        width_needed_map([-0.1, 0.2], [0.0], eps=0.1, free_needed=4, draws=2, progress=False)
+        width_needed_map([-0.1, 0.2], [0.0], eps=0.1, searchable_needed=4, draws=2, progress=False)
     with pytest.raises(ConfigError, match="eps=0 must be positive"):
-        width_needed_map([0.0], [0.0], eps=0.0, free_needed=4, draws=2, progress=False)
+        width_needed_map([0.0], [0.0], eps=0.0, searchable_needed=4, draws=2, progress=False)
 
 
-def test_free_fraction_scaling_is_nan_where_nothing_is_free():
-    np.testing.assert_allclose(free_fraction_scaling(10.0, [0.0, 0.5, 0.6], [0.0, 0.0, 0.4]), [10.0, 20.0, np.nan])
+def test_searchable_fraction_scaling_is_nan_where_nothing_is_searchable():
+    scaled = searchable_fraction_scaling(10.0, [0.0, 0.5, 0.6], [0.0, 0.0, 0.4])
+    np.testing.assert_allclose(scaled, [10.0, 20.0, np.nan])
 
 
 def test_a_large_locked_sum_is_settled_without_a_search_per_target(monkeypatch):
-    # 40 free values and a locked sum of 1000: every target lies below all achievable sums, so the
-    # error is the distance to the smallest one, L + (sum of the negative free values). The exact
+    # 40 searchable values and a locked sum of 1000: every target lies below all achievable sums, so the
+    # error is the distance to the smallest one, L + (sum of the negative searchable values). The exact
     # solver used to search all 2^20 half-sums once per target (minutes).
     import slt.theory.subset_sum as ss
 
@@ -135,7 +138,7 @@ def test_a_large_locked_sum_is_settled_without_a_search_per_target(monkeypatch):
     monkeypatch.setattr(ss, "_exact_targets", lambda sides, t: searched.append(t.size) or original(sides, t))
     rng = np.random.default_rng(0)
     values = np.r_[rng.uniform(-1, 1, 40), 500.0, 500.0]
-    roles = np.r_[np.full(40, FREE), LOCKED, LOCKED].astype(np.int8)
+    roles = np.r_[np.full(40, SEARCHABLE), LOCKED, LOCKED].astype(np.int8)
     smallest = 1000.0 + values[:40][values[:40] < 0].sum()
     targets = np.linspace(-1, 1, 2001)
     np.testing.assert_allclose(frozen_grid_errors(values, roles), smallest - targets, rtol=1e-12)

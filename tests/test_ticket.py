@@ -118,6 +118,7 @@ def test_a_network_that_regenerates_differently_is_refused(ticket_file):
         load_ticket(ticket_file)
 
 
+@pytest.mark.slow  # thousands of loads
 @pytest.mark.parametrize("custom", [False, True], ids=["mlp", "cnn-with-batchnorm"])
 def test_every_one_bit_corruption_is_refused_before_anything_is_built(tmp_path, monkeypatch, custom):
     # Every bit of the mark, length, header and checksum; of the payload (supermask bits and

@@ -1,44 +1,56 @@
-"""Data sets by name. Image sets return :class:`DataSplits`; graph sets a torch_geometric ``Data``."""
+"""The data sets the library trains on, by name: one :class:`DatasetSpec` each.
+
+To add a data set, write ``slt/data/<name>.py`` with a loader and a ``SPEC``
+(see :mod:`slt.data.spec`), and add that spec to ``DATASETS`` below: one line.
+"""
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
 from ..errors import ConfigError
+from . import cifar10, fashion_mnist, graphs
 from .base import DATA_DIR_ENV, DataSplits, Split, resolve_data_dir
+from .spec import DatasetSpec
 
-IMAGE_DATASETS: tuple[str, ...] = ("fashion-mnist", "cifar10")
-GRAPH_DATASETS: tuple[str, ...] = ("cora", "citeseer", "ogbn-arxiv")
-DATASETS: tuple[str, ...] = IMAGE_DATASETS + GRAPH_DATASETS
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        cifar10.SPEC,
+        graphs.CORA,
+        graphs.CITESEER,
+        graphs.OGBN_ARXIV,
+        fashion_mnist.SPEC,
+    )
+}
+"""Every data set by name, in the order figures and tables list them."""
 
 
-def load_image_dataset(
-    name: str,
-    data_dir: str | os.PathLike[str] | None = None,
-    *,
-    val_fraction: float = 0.2,
-    seed: int = 0,
-    accept_copy: bool = False,
-) -> DataSplits:
-    """An image data set with a fixed train/validation split drawn by ``seed``."""
-    if name == "fashion-mnist":
-        from .fashion_mnist import load_fashion_mnist
+def dataset_spec(name: str) -> DatasetSpec:
+    """The spec of a registered data set, or one sentence naming the choices."""
+    if name not in DATASETS:
+        raise ConfigError(f"unknown data set {name!r}: choose one of {', '.join(DATASETS)}.")
+    return DATASETS[name]
 
-        return load_fashion_mnist(data_dir, val_fraction=val_fraction, seed=seed)
-    if name == "cifar10":
-        from .cifar10 import load_cifar10
 
-        return load_cifar10(data_dir, val_fraction=val_fraction, seed=seed, accept_copy=accept_copy)
-    raise ConfigError(f"unknown image data set {name!r}: choose one of {', '.join(IMAGE_DATASETS)}.")
+def graph_datasets() -> tuple[str, ...]:
+    """The names of the registered node-classification graphs."""
+    return tuple(name for name, spec in DATASETS.items() if spec.kind == "graph")
+
+
+def recipe(name: str) -> dict[str, Any]:
+    """The papers' default training settings for a data set (a copy: change it freely)."""
+    return dict(dataset_spec(name).recipe)
 
 
 __all__ = [
     "DATASETS",
     "DATA_DIR_ENV",
-    "GRAPH_DATASETS",
-    "IMAGE_DATASETS",
     "DataSplits",
+    "DatasetSpec",
     "Split",
-    "load_image_dataset",
+    "dataset_spec",
+    "graph_datasets",
+    "recipe",
     "resolve_data_dir",
 ]

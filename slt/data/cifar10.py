@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..errors import ConfigError, DataError
+from .augment import CropFlip
 from .base import DataSplits, Split, resolve_data_dir, split_train_val
+from .spec import DatasetSpec
 
 FOLDER = "cifar-10-batches-py"
 VARIANT_FILE = "VARIANT"
@@ -173,40 +174,16 @@ def load_cifar10(
     return DataSplits("cifar10", train, val, test, MEAN, STD, num_classes=_NUM_CLASSES, variant=variant)
 
 
-def crop_flip(
-    images: torch.Tensor, offsets_y: torch.Tensor, offsets_x: torch.Tensor, flips: torch.Tensor, padding: int
-) -> torch.Tensor:
-    """Crop each image of (N, C, H, W) at its own offset after zero padding, then mirror those with ``flips``.
-
-    Sample ``n`` becomes ``pad(images[n])[:, oy:oy + H, ox:ox + W]``, flipped
-    left-right when ``flips[n]``. Offsets must lie in ``[0, 2 * padding]``
-    (not checked: a check would stall the GPU). One gather does all samples
-    on the images' device, so the training step pays no per-sample Python cost.
-    """
-    n, c, h, w = images.shape
-    device = images.device
-    padded = F.pad(images, (padding, padding, padding, padding))
-    width = w + 2 * padding
-    rows = offsets_y.to(device).view(n, 1) + torch.arange(h, device=device)
-    cols = torch.arange(w, device=device)
-    cols = offsets_x.to(device).view(n, 1) + torch.where(flips.to(device).view(n, 1), cols.flip(0), cols)
-    index = (rows[:, :, None] * width + cols[:, None, :]).view(n, 1, h * w).expand(n, c, h * w)
-    return padded.reshape(n, c, -1).gather(2, index).view(n, c, h, w)
-
-
-def random_crop_flip(images: torch.Tensor, padding: int = 4, generator: torch.Generator | None = None) -> torch.Tensor:
-    """The standard CIFAR augmentation (random crop after ``padding`` zeros, random mirror) for a batch.
-
-    Draws, in this order, the row offsets, the column offsets (uniform on
-    ``0..2 * padding``) and the flip flags (probability 1/2) from
-    ``generator`` (or the global generator of the images' device), then
-    applies :func:`crop_flip`.
-    """
-    if padding < 0:
-        raise ConfigError(f"crop padding must be >= 0, got {padding}: use 4 for CIFAR-10.")
-    n = images.shape[0]
-    device = generator.device if generator is not None else images.device
-    offsets_y = torch.randint(0, 2 * padding + 1, (n,), generator=generator, device=device)
-    offsets_x = torch.randint(0, 2 * padding + 1, (n,), generator=generator, device=device)
-    flips = torch.randint(0, 2, (n,), generator=generator, device=device).bool()
-    return crop_flip(images, offsets_y, offsets_x, flips, padding)
+SPEC = DatasetSpec(
+    name="cifar10",
+    label="CIFAR-10",
+    kind="image",
+    input_shape=(3, 32, 32),
+    num_classes=_NUM_CLASSES,
+    train_examples=40_000,
+    load=load_cifar10,
+    # The papers' recipe for Conv6 and ResNet-18.
+    recipe={"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 1e-4, "batch_size": 128, "epochs": 100},
+    augment=CropFlip(padding=4),
+    copy_in_use=True,
+)

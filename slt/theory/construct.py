@@ -100,8 +100,12 @@ class LayerErrors:
 
 
 @dataclass
-class Ticket:
-    """A random source network, the masks that turn it into the ticket, and what it approximates."""
+class ConstructedTicket:
+    """A ticket built by :func:`construct_ticket`: a random source network, its masks, and what it approximates.
+
+    Not a ticket file (that is ``slt.ticket.Ticket``): this one lives in memory
+    and also carries the per-weight errors of the construction.
+    """
 
     source: nn.Sequential
     masks: list[torch.Tensor]  # one per nn.Linear of ``source``, same shape as its weight
@@ -204,7 +208,7 @@ def construct_ticket(
     bits: int | None = None,
     target_bits: int | None = None,
     progress: bool = True,
-) -> Ticket:
+) -> ConstructedTicket:
     """Draw a random source network (hidden width ``in * per_input`` per target layer) and prune it.
 
     With ``bits`` the source weights lie on the grid 2^-bits and the ticket
@@ -278,10 +282,10 @@ def construct_ticket(
         source += [first, nn.ReLU(), second]
         masks += [torch.as_tensor(u_mask), torch.as_tensor(v_mask)]
         nonneg = False
-    return Ticket(nn.Sequential(*source), masks, errors, reference)
+    return ConstructedTicket(nn.Sequential(*source), masks, errors, reference)
 
 
-def output_error_bound(ticket: Ticket, x: torch.Tensor, eps: float | None = None) -> torch.Tensor:
+def output_error_bound(ticket: ConstructedTicket, x: torch.Tensor, eps: float | None = None) -> torch.Tensor:
     """Elementwise bound on ``abs(ticket(x) - reference(x))`` by ``d_{l+1} <= abs(W) d_l + A (abs(x_l) + d_l)``.
 
     With ``eps`` every A is the all-eps matrix: the promise that follows from

@@ -2,7 +2,7 @@
 
 The book's experiment chapters and its "How the laptop scale was chosen" page
 read these tables and sentences; every number in them comes from
-:mod:`slt.scales`, :mod:`slt.sweeps`, :mod:`slt.recipes` or the records.
+:mod:`slt.paper.scales`, :mod:`slt.paper.sweeps`, the data sets' recipes or the records.
 
 * :func:`scale_sentence`: how a sweep's networks are sized at a scale, in one sentence.
 * :func:`grid_comparison`: a sweep's grid at two scales, side by side.
@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..config import RunConfig
+from ..data import dataset_spec, recipe
+from ..errors import ConfigError
+from ..records import load
 from . import sweeps
-from .config import RunConfig
-from .errors import ConfigError
-from .figures import DATASET_NAMES, MODEL_NAMES, with_derived_columns
-from .recipes import recipe
-from .results import load
+from .figures import tabulate_calibration
+from .frames import DATASET_NAMES, MODEL_NAMES, with_derived_columns
 from .scales import GRIDS, SCALES, grid, size_of
 
 # The laptop scale's budget on a 2-core CPU (two runs at a time, one thread each).
@@ -38,9 +39,6 @@ CORES = 2
 BUDGET_RUN_MIN = 10
 BUDGET_CHAPTER_H = 3.0
 BUDGET_ALL_H = 12.0
-# Training examples of each data set when nothing is subsampled (CIFAR-10: 4:1 train/val of 50,000;
-# Planetoid: the full split, every node outside the 500 validation and 1,000 test nodes).
-TRAIN_EXAMPLES = {"cifar10": 40_000, "cora": 1_208, "citeseer": 1_827, "ogbn-arxiv": 90_941, "fashion-mnist": 48_000}
 # Which chapter draws each sweep (calibration is drawn on the laptop-scale page).
 CHAPTER = {
     "calibration": "laptop-scale",
@@ -64,7 +62,7 @@ def network_name(model: str, dataset: str) -> str:
 def _networks(sweep: str, scale: str) -> list[tuple[str, str]]:
     points = grid(sweep, scale)
     if "models" in points:
-        return sweeps._model_datasets(points)
+        return sweeps.model_datasets(points)
     return [(points.get("model", "conv6"), "cifar10")]
 
 
@@ -77,7 +75,7 @@ def describe_size(model: str, dataset: str | tuple[str, ...], scale: str) -> str
     width = "the paper's width" if size.width == 1 else f"{size.width:g}× the paper's width"
     full_epochs = recipe(datasets[0])["epochs"]
     epochs = f"{full_epochs} epochs" if size.epochs in (None, full_epochs) else f"{size.epochs} of {full_epochs} epochs"
-    total = TRAIN_EXAMPLES.get(datasets[0])
+    total = dataset_spec(datasets[0]).train_examples
     if model == "gin":
         planetoid = [DATASET_NAMES.get(d, d) for d in datasets if d != "ogbn-arxiv"]
         parts = [f"the full split of {' and '.join(planetoid)}"] if planetoid else []
@@ -109,7 +107,7 @@ def scale_sentence(
         seeds = {m: records.loc[records["model"] == m, "seed"].nunique() for m in models_}
         seeds = {m: n for m, n in seeds.items() if n}
     if not seeds:
-        seeds = {m: len(sweeps._per_model(points["seeds"], m)) for m in models_}
+        seeds = {m: len(sweeps.per_model(points["seeds"], m)) for m in models_}
     counts = set(seeds.values())
     if len(counts) == 1:
         n = counts.pop()
@@ -215,10 +213,10 @@ def protocol_table(scale: str = "laptop", results: str | os.PathLike[str] = swee
                     "chapter": CHAPTER[sweep],
                     "network": network_name(model, dataset),
                     "width": ", ".join(f"{c:g}" for c in sorted({c.width for c in mine})),
-                    "training examples": mine[0].train_subset or TRAIN_EXAMPLES.get(dataset),
+                    "training examples": mine[0].train_subset or dataset_spec(dataset).train_examples,
                     "epochs": mine[0].epochs,
                     "grid": _grid_summary(sweep, points, model),
-                    "seeds": len(sweeps._per_model(points["seeds"], model)),
+                    "seeds": len(sweeps.per_model(points["seeds"], model)),
                     "runs": len(mine),
                     "recorded": len(have),
                     "hours measured": _hours(float(np.sum(seconds))) if have else 0.0,
@@ -249,7 +247,7 @@ def _grid_summary(sweep: str, points: dict[str, Any], model: str) -> str:
     for key, value in points.items():
         if key in skip:
             continue
-        value = sweeps._per_model(value, model)
+        value = sweeps.per_model(value, model)
         parts.append(f"{key} {_format(value)}")
     return "; ".join(parts)
 
@@ -298,18 +296,7 @@ def _budget_row(name: str, part: pd.DataFrame, cores: int, limit_h: float) -> di
 
 def calibration_table(results: str | os.PathLike[str] = sweeps.DEFAULT_RESULTS, scale: str = "laptop") -> pd.DataFrame:
     """Best validation and test accuracy (%) of each learning rate of the calibration sweep, with its best epoch."""
-    df = sweep_records("calibration", scale, results)
-    if df.empty:
-        return pd.DataFrame(columns=["lr", "best validation accuracy (%)", "test accuracy (%)", "best epoch", "runs"])
-    out = (
-        df.assign(val=100 * df["best_val_acc"], test=100 * df["test_acc"])
-        .groupby("lr")
-        .agg(val=("val", "mean"), test=("test", "mean"), epoch=("best_epoch", "mean"), runs=("run_id", "count"))
-        .reset_index()
-        .sort_values("lr", ascending=False)
-    )
-    out.columns = ["lr", "best validation accuracy (%)", "test accuracy (%)", "best epoch", "runs"]
-    return out.reset_index(drop=True)
+    return tabulate_calibration(sweep_records("calibration", scale, results))
 
 
 def chosen_lr(calibration: pd.DataFrame) -> float | None:
@@ -343,7 +330,7 @@ def ticket_files(folder: str | os.PathLike[str]) -> pd.DataFrame:
     searchable weight); the file adds a header (model, ticket config, seed, network hash), the
     normalisation statistics a non-affine BatchNorm needs, and a checksum.
     """
-    from .ticket import read_ticket_file
+    from ..ticket import read_ticket_file
 
     rows = []
     for path in sorted(Path(folder, "tickets").glob("*.slt")):
@@ -416,7 +403,11 @@ def _gin_method(row: pd.Series) -> str:
     """The row label of one GIN record: the source, with its sparsity and frozen fraction."""
     if row["source"] == "weight training":
         return "GIN (authors'), weight training"
-    ratio = {"dense": "", "sparse": f", p = {row['freezing ratio']:g}", "frozen": f", f = {row['freezing ratio']:g}"}
+    ratio = {
+        "dense": "",
+        "sparse": f", p = {row['freezing ratio']:g}",
+        "frozen": f", p + r = {row['freezing ratio']:g}",
+    }
     return f"GIN (authors'), SLT {row['source']} (k = {row['sparsity']:g}{ratio[row['source']]})"
 
 

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
-from .figures import prune_lock_split, search_space_position, sweep_results, with_derived_columns
+from ..errors import ConfigError
+from .frames import prune_lock_split, search_space_position, sweep_results, with_derived_columns
 from .sweeps import sweep_configs
 
-HOLDS, PARTLY, FAILS, NOT_MEASURED = "holds", "partly", "does not hold", "not measured"
+HOLDS, PARTLY, DOES_NOT_HOLD, NOT_MEASURED = "holds", "partly", "does not hold", "not measured"
 NOT_RESOLVED = "not resolved"
-VERDICTS = (HOLDS, PARTLY, FAILS, NOT_RESOLVED, NOT_MEASURED)
+VERDICTS = (HOLDS, PARTLY, DOES_NOT_HOLD, NOT_RESOLVED, NOT_MEASURED)
 ACC = "test accuracy (%)"
 
 # The scales whose records the book sets beside the paper: ours, and the paper's where such records exist.
@@ -54,7 +54,7 @@ class Finding:
 
     def resolved(self) -> Finding:
         """This finding, or ``not resolved`` when its verdict rests on an effect within the seed noise."""
-        decided = self.verdict in (HOLDS, PARTLY, FAILS)
+        decided = self.verdict in (HOLDS, PARTLY, DOES_NOT_HOLD)
         if decided and self.noise is not None and self.effect is not None and abs(self.effect) < self.noise:
             note = f" The effect ({self.effect:+.2f} pp) is within the seed noise ({self.noise:.2f} pp)."
             return Finding(self.measurement + note, NOT_RESOLVED, self.effect, self.noise)
@@ -96,7 +96,7 @@ def best_sparsity_at_centre(df: pd.DataFrame) -> Finding:
         best.append(f"{rule.upper()} p : r = {split} → {top:.1f}")
     if not best:
         return Finding("No split has three or more sparsities measured.", NOT_MEASURED)
-    verdict = HOLDS if centred == len(best) else PARTLY if 2 * centred >= len(best) else FAILS
+    verdict = HOLDS if centred == len(best) else PARTLY if 2 * centred >= len(best) else DOES_NOT_HOLD
     return Finding(
         f"Best position in [p, 1 − r] per split: {'; '.join(best)}. At the centre in {centred} of {len(best)}.",
         verdict,
@@ -112,7 +112,7 @@ def epl_beats_erk(df: pd.DataFrame) -> Finding:
     if gap.empty:
         return Finding("No setting is measured with both EPL and ERK.", NOT_MEASURED)
     ahead = int((gap > 0).sum())
-    verdict = HOLDS if gap.mean() > 0 and 4 * ahead >= 3 * len(gap) else PARTLY if gap.mean() > 0 else FAILS
+    verdict = HOLDS if gap.mean() > 0 and 4 * ahead >= 3 * len(gap) else PARTLY if gap.mean() > 0 else DOES_NOT_HOLD
     return Finding(
         f"EPL − ERK: {gap.mean():+.2f} pp on average over {len(gap)} matched settings; EPL ahead in {ahead}.",
         verdict,
@@ -145,7 +145,7 @@ def freezing_cost(df: pd.DataFrame) -> Finding:
         )
     if len(parts) < len(limits):
         return Finding("; ".join(parts) or "Neither Conv6 nor ResNet-18 is measured at f = 0 and 0.6.", NOT_MEASURED)
-    verdict = HOLDS if all(met) else PARTLY if any(met) else FAILS
+    verdict = HOLDS if all(met) else PARTLY if any(met) else DOES_NOT_HOLD
     known = [n for n in noise if n is not None]
     return Finding("; ".join(parts) + ".", verdict, max(excess), float(np.mean(known)) if known else None)
 
@@ -168,7 +168,7 @@ def gaps_at_equal(df: pd.DataFrame, x: str, source: str, reference: str) -> pd.S
 
 def _verdict_from_gaps(gaps: pd.Series) -> str:
     """Holds when ahead (or level) everywhere compared, partly when ahead on average."""
-    return HOLDS if (gaps >= 0).all() else PARTLY if gaps.mean() >= 0 else FAILS
+    return HOLDS if (gaps >= 0).all() else PARTLY if gaps.mean() >= 0 else DOES_NOT_HOLD
 
 
 def _describe_gaps(gaps: pd.Series, unit: str) -> str:
@@ -213,7 +213,7 @@ def signed_constant_margin_shrinks(df: pd.DataFrame) -> Finding:
     if margin.empty:
         return Finding("No width is measured with both kinds of weights.", NOT_MEASURED)
     shrinks = len(margin) > 1 and bool((np.diff(margin.to_numpy()) <= 0).all())
-    verdict = HOLDS if (margin > 0).all() and shrinks else PARTLY if margin.mean() > 0 else FAILS
+    verdict = HOLDS if (margin > 0).all() and shrinks else PARTLY if margin.mean() > 0 else DOES_NOT_HOLD
     widths = ", ".join(f"{m:+.2f} pp at width {w:g}" for w, m in margin.items())
     return Finding(
         f"Signed constant − Kaiming uniform: {widths}.",
@@ -229,7 +229,7 @@ def frozen_gin_beats_weight_training(df: pd.DataFrame) -> Finding:
     if table.empty or not {"frozen", "weight training"} <= set(table.columns):
         return Finding("The GIN has no frozen ticket and weight-training run on the same graph.", NOT_MEASURED)
     gap = (table["frozen"] - table["weight training"]).dropna()
-    verdict = HOLDS if (gap > 0).any() else FAILS
+    verdict = HOLDS if (gap > 0).any() else DOES_NOT_HOLD
     graphs = ", ".join(f"{g:+.2f} pp on {d}" for d, g in gap.items())
     compared = gin[gin["source"].isin(["frozen", "weight training"])]
     return Finding(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import check_choice
+from ..config import check_choice
 
 SCALES: tuple[str, ...] = ("quick", "laptop", "full")
 
@@ -62,10 +62,15 @@ SIZES: dict[str, dict[str, Size]] = {
 }
 
 
+QUICK_DEFAULT = Size(width=0.25, train_subset=2_000, val_subset=1_000, epochs=2)
+"""The quick size of a model without its own: a quick run never trains at the paper's size."""
+
+
 def size_of(scale: str, model: str) -> Size:
-    """How ``model`` is trained at ``scale``."""
+    """How ``model`` is trained at ``scale`` (a model the scale does not list: the paper's size, or
+    :data:`QUICK_DEFAULT` at quick scale)."""
     check_choice("scale", scale, SCALES)
-    return SIZES[scale].get(model, Size())
+    return SIZES[scale].get(model, QUICK_DEFAULT if scale == "quick" else Size())
 
 
 # The grid of every sweep at every scale. Seeds are the same for every grid point of a sweep.

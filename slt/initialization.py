@@ -12,13 +12,11 @@ Scores are Kaiming normal.
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import torch
 
 from .rng import generator
 
-WeightInit = Literal["kaiming_uniform", "kaiming_normal", "signed_constant"]
 WEIGHT_INITS: tuple[str, ...] = ("kaiming_uniform", "kaiming_normal", "signed_constant")
 
 RELU_GAIN = math.sqrt(2.0)

@@ -1,46 +1,34 @@
-"""Named grids, one per result of the frozen-network paper, and how to run them.
+"""Named grids, one per result of the frozen-network paper: each turns a scale into run configs.
 
-Each sweep turns a scale (``quick``, ``laptop`` or ``full``, see :mod:`slt.scales`) into a list of
-:class:`~slt.config.RunConfig`. Records are named by the hash of their config, so running
-a sweep again starts only what is missing, and a sweep that was stopped
-resumes where it stopped (each run resumes from its own last checkpoint).
+A scale (``quick``, ``laptop`` or ``full``, see :mod:`slt.paper.scales`) sizes the runs and picks
+the grid points; :func:`run_sweep` launches the configs still missing a record
+(:mod:`slt.launch`), so a sweep that was stopped resumes where it stopped.
 
 Table 1 and Fig. 6 search each model at "the sparsity of the best performing SLT found in a dense
 source network in Figure 5" (Sec. 4.3): their configs are made from the fig5 records of the same
 scale, so fig5 runs first.
-
-Sweeps execute through submitit: ``executor="local"`` runs them as local
-processes (several may share one GPU), ``"slurm"`` as a SLURM job array, and
-``"debug"`` in this process (for tests and notebooks).
 """
 
 from __future__ import annotations
 
-import math
 import os
-import re
-import sys
-import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import submitit
-from tqdm.auto import tqdm
 
-from .config import RunConfig, TicketConfig, check_choice
-from .errors import ConfigError, RunError
-from .recipes import recipe
-from .results import find_record, record_path
+from ..config import RunConfig, TicketConfig, check_choice
+from ..data import dataset_spec, recipe
+from ..errors import ConfigError
+from ..estimate import describe_duration, estimate_seconds
+from ..launch import config_fields, pending, run_configs, select
+from ..models import model_entry
+from ..records import record_path
 from .scales import SCALES, grid, size_of
-from .train import checkpoint_path, prepare_out_dir
 
-EXECUTORS: tuple[str, ...] = ("local", "slurm", "debug")
-LOCAL_TIMEOUT_MIN = 60 * 24 * 365  # a run on this machine is never stopped by a timer
-SLURM_TIMEOUT_MIN = 60 * 24  # a day; set --slurm timeout_min=N to fit the partition's limit
 DEFAULT_RESULTS = "results"
 
 # Where each image model is searched; the GIN runs on every graph of the sweep's grid.
@@ -66,20 +54,20 @@ def make_config(
         ticket=ticket,
         width=width * size.width,
         seed=seed,
-        accept_data_copy=dataset == "cifar10",
+        accept_data_copy=dataset_spec(dataset).copy_in_use,
         **(settings | sized),
     )
 
 
-def _model_datasets(points: dict[str, Any]) -> list[tuple[str, str]]:
+def model_datasets(points: dict[str, Any]) -> list[tuple[str, str]]:
     pairs = []
     for model in points["models"]:
-        datasets = points["graphs"] if model == "gin" else (IMAGE_DATASET[model],)
+        datasets = points["graphs"] if model_entry(model).data == "graph" else (IMAGE_DATASET[model],)
         pairs += [(model, dataset) for dataset in datasets]
     return pairs
 
 
-def _per_model(value: Any, model: str) -> Any:
+def per_model(value: Any, model: str) -> Any:
     """A grid entry that is either the same for every model or a dict by model."""
     return value[model] if isinstance(value, dict) else value
 
@@ -106,10 +94,10 @@ def fig5(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[
     Conv6 and ResNet-18 on CIFAR-10, the GIN on graphs. Model by model, in the grid's order."""
     points = grid("fig5", scale)
     configs = []
-    for model, dataset in _model_datasets(points):
-        for seed in _per_model(points["seeds"], model):
+    for model, dataset in model_datasets(points):
+        for seed in per_model(points["seeds"], model):
             for k in points["sparsities"][model]:
-                for f in _per_model(points["freezes"], model):
+                for f in per_model(points["freezes"], model):
                     configs.append(make_config(scale, model, dataset, TicketConfig(sparsity=k, freeze=f), seed))
     return configs
 
@@ -122,7 +110,7 @@ def best_dense_sparsity(model: str, dataset: str, scale: str, results: str | os.
     Every dense-source run of ``model`` in fig5's grid must be recorded: a best sparsity read from
     part of the grid could change when the rest lands, and the runs made with it would be wasted.
     """
-    from .results import load
+    from ..records import load
 
     folder = sweep_dir(results, "fig5", scale)
     df = load(folder) if folder.is_dir() else pd.DataFrame()
@@ -202,11 +190,11 @@ def table1(
     its own fig5 records exist."""
     points = grid("table1", scale)
     configs = []
-    for model, dataset in _model_datasets(points):
+    for model, dataset in model_datasets(points):
         if models is not None and model not in models:
             continue
         sparsity = dense_sparsity or best_dense_sparsity(model, dataset, scale, results)
-        for seed in _per_model(points["seeds"], model):
+        for seed in per_model(points["seeds"], model):
             configs.append(make_config(scale, model, dataset, None, seed))
             tickets: dict[str, TicketConfig] = {}
             for f in points["freezes"][model]:
@@ -264,132 +252,13 @@ def sweep_configs(
     return SWEEPS[name](scale, results)
 
 
-def config_fields(config: RunConfig) -> dict[str, Any]:
-    """A config's fields flattened as in records and tables: ``model``, ``seed``, ``ticket.freeze``, ..."""
-    return pd.json_normalize(config.to_dict(), sep=".").iloc[0].to_dict()
-
-
-def _field_equals(value: Any, wanted: str) -> bool:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return math.isclose(float(wanted), value, abs_tol=1e-9)
-        except ValueError:
-            return False
-    return str(value).lower() == wanted.lower()
-
-
-def select(configs: list[RunConfig], where: dict[str, str]) -> list[RunConfig]:
-    """The configs whose flattened fields equal every ``where`` value (numbers compared as numbers).
-
-    Lets a machine run its share of a sweep (``model=gin``, ``seed=0``); the
-    records land in the same folder, so the rest of the sweep skips them.
-    """
-    if not where:
-        return configs
-    fields = sorted({k for c in configs for k in config_fields(c)})
-    for key in where:
-        if key not in fields:
-            raise ConfigError(f"a sweep config has no field {key!r}: choose one of {', '.join(fields)}.")
-    chosen = [c for c in configs if all(_field_equals(config_fields(c).get(k), v) for k, v in where.items())]
-    if not chosen:
-        wanted = " ".join(f"{k}={v}" for k, v in where.items())
-        raise ConfigError(f"no config of this sweep has {wanted}: list its grid with slt.sweeps.grid_table.")
-    return chosen
-
-
 def sweep_dir(out: str | os.PathLike[str], name: str, scale: str) -> Path:
     """Records of a sweep live in ``OUT/<name>/<scale>/``."""
     return Path(out) / name / scale
 
 
-def pending(configs: Iterable[RunConfig], out: Path) -> list[RunConfig]:
-    """Configs without a finished record (a hash collision with another config is refused)."""
-    return [c for c in configs if find_record(out, c.to_dict(), c.run_id) is None]
-
-
-class RunJob(submitit.helpers.Checkpointable):
-    """One sweep job (what submitit pickles and runs); returns the record path.
-
-    Checkpointable: when SLURM stops a job at its time limit or preempts it,
-    submitit requeues the same call, and the run resumes from its last epoch
-    checkpoint.
-    """
-
-    def __call__(
-        self, config: dict[str, Any], out: str, data_dir: str | None, threads: int | None, tickets: bool = False
-    ) -> str:
-        import torch
-
-        from .train import run
-
-        if threads:
-            torch.set_num_threads(threads)
-        config_ = RunConfig.from_dict(config)
-        run(config_, out, data_dir, progress=False)
-        if tickets and config_.ticket is not None:
-            export_sweep_ticket(Path(out), config_.run_id)
-        return str(record_path(out, config_.run_id))
-
-
 TICKETS_WITH = frozenset({"table1"})
 """Sweeps whose tickets are exported as files next to their records (Table 1's model-size column)."""
-
-
-def ticket_file(folder: str | os.PathLike[str], run_id: str) -> Path:
-    """Where a sweep keeps the ticket file of one run: ``<records>/tickets/<run-id>.slt``."""
-    return Path(folder) / "tickets" / f"{run_id}.slt"
-
-
-def export_sweep_ticket(folder: Path, run_id: str) -> Path:
-    """Export the best-validation ticket of a finished run of a sweep to its ticket file (once)."""
-    from .export import export_from_run
-
-    path = ticket_file(folder, run_id)
-    if not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        export_from_run(record_path(folder, run_id), tmp)
-        os.replace(tmp, path)
-    return path
-
-
-def make_executor(folder: Path, executor: str, max_parallel: int, slurm: dict[str, Any] | None) -> Any:
-    """A submitit executor whose time limit fits a full run.
-
-    submitit's own defaults would kill every full run: a local job gets 2
-    minutes, a SLURM job 5. Local jobs get no practical limit; SLURM jobs get
-    ``SLURM_TIMEOUT_MIN`` unless ``slurm`` sets ``timeout_min`` (shorter limits
-    work too: the job is requeued and resumes).
-    """
-    ex = submitit.AutoExecutor(folder=folder / "submitit", cluster=executor)
-    if executor == "slurm":
-        defaults = {"slurm_array_parallelism": max_parallel, "timeout_min": SLURM_TIMEOUT_MIN}
-        ex.update_parameters(**(defaults | (slurm or {})))
-    else:
-        ex.update_parameters(timeout_min=LOCAL_TIMEOUT_MIN)
-    return ex
-
-
-def estimate_seconds(configs: list[RunConfig]) -> float:
-    """Rough time of the sweep on this machine, from timing a few training steps of each model."""
-    from .timing import seconds_per_epoch
-
-    per_epoch: dict[tuple[str, str, float, int], float] = {}
-    total = 0.0
-    for c in configs:
-        key = (c.model, c.dataset, c.width, c.train_subset or 0)
-        if key not in per_epoch:
-            per_epoch[key] = seconds_per_epoch(c)
-        total += per_epoch[key] * c.epochs
-    return total
-
-
-def describe_duration(seconds: float) -> str:
-    """A duration as a reader says it: hours from an hour and a half on, else whole minutes."""
-    if seconds >= 5400:
-        return f"{seconds / 3600:,.1f} hours"
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes > 1 else ''}"
 
 
 def run_sweep(
@@ -403,116 +272,32 @@ def run_sweep(
     where: dict[str, str] | None = None,
     threads: int | None = None,
 ) -> list[Path]:
-    """Run every missing config of a sweep (or of its part that ``where`` selects, see :func:`select`);
-    returns the record paths of the configs run.
-
-    Before starting, says how many runs are missing and, for runs on this machine, about how long
-    they will take here (from timing a few training steps of each model).
-    """
+    """Run every missing config of a sweep (or of its part that ``where`` selects, see
+    :func:`slt.launch.select`) into ``OUT/<name>/<scale>/``; returns the record paths of the configs run."""
     import torch
 
-    check_choice("executor", executor, EXECUTORS)
-    if max_parallel < 1:
-        raise ConfigError(f"max-parallel must be at least 1, got {max_parallel}.")
-    if threads is not None and threads < 1:
-        raise ConfigError(f"threads must be at least 1, got {threads}.")
     models = (where["model"].lower(),) if where and "model" in where else None
     configs = select(sweep_configs(name, scale, out, models=models), where or {})
-    folder = prepare_out_dir(sweep_dir(out, name, scale))
-    todo = pending(configs, folder)
-    if todo and executor != "slurm":
-        seconds = estimate_seconds(todo) / (max_parallel if executor == "local" else 1) ** 0.5
-        print(
-            f"{name} ({scale}): {len(todo)} of {len(configs)} runs to go, about {describe_duration(seconds)} "
-            "on this machine",
-            file=sys.stderr,
-            flush=True,
-        )
-        if scale == "full" and not torch.cuda.is_available():
+    folder = sweep_dir(out, name, scale)
+    if scale == "full" and executor != "slurm" and not torch.cuda.is_available():
+        todo = pending(configs, folder) if folder.is_dir() else configs
+        if todo:
             warnings.warn(
                 f"the full {name} sweep is the paper's setting, meant for a GPU; on this machine's CPU it takes "
-                f"about {describe_duration(seconds)}: use a GPU or --scale laptop.",
+                f"about {describe_duration(estimate_seconds(todo))}: use a GPU or --scale laptop.",
                 stacklevel=2,
             )
-    if todo:
-        ex = make_executor(folder, executor, max_parallel, slurm)
-        if executor == "slurm":
-            threads = (slurm or {}).get("cpus_per_task")  # nodes that do not bind CPUs would be oversubscribed
-        elif executor == "local" and threads is None:
-            threads = max(1, (os.cpu_count() or 1) // max_parallel)
-        _execute(ex, todo, str(folder), None if data_dir is None else str(data_dir), threads, executor, max_parallel)
-    if name in TICKETS_WITH:  # runs finished before tickets were exported, whose checkpoints are still here
-        for c in configs:
-            finished = record_path(folder, c.run_id).exists() and checkpoint_path(folder, c.run_id).exists()
-            if c.ticket is not None and finished:
-                export_sweep_ticket(folder, c.run_id)
-    return [record_path(folder, c.run_id) for c in configs]
-
-
-def failure_reason(err: Exception) -> str:
-    """The last line of a failed job's own traceback, and where its log is.
-
-    submitit's error holds the job's traceback between two dashed lines and the
-    paths of its logs after them; the last line of the message is a path.
-    """
-    silent = re.search(r"No (?:error|output/error) stream produced.*?(?:Look at stdout|Check): (\S+)", str(err))
-    if silent:  # killed before it could write an error: the log ends with submitit's own lines
-        reason = "the job ended with neither a result nor an error (killed: out of memory, or by a signal?)"
-        return f"{reason} (log: {silent[1]})"
-    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
-    rules = [i for i, line in enumerate(lines) if set(line) == {"-"}]
-    if len(rules) < 2:
-        return lines[-1] if lines else type(err).__name__
-    reason = lines[rules[-1] - 1]
-    logs = [line.removeprefix("- ") for line in lines[rules[-1] + 1 :] if line.startswith("- ")]
-    return f"{reason} (log: {logs[0]})" if logs else reason
-
-
-def _execute(
-    ex: Any,
-    todo: list[RunConfig],
-    out: str,
-    data_dir: str | None,
-    threads: int | None,
-    executor: str,
-    max_parallel: int,
-) -> None:
-    """Submit the jobs (at most ``max_parallel`` at once locally) and wait for all of them."""
-    tickets = Path(out).parent.name in TICKETS_WITH
-    args = [(c.to_dict(), out, data_dir, threads, tickets) for c in todo]
-    bar = tqdm(total=len(todo), desc="sweep", unit="run")
-    failures: list[str] = []
-
-    def collect(job: Any, config: RunConfig) -> None:
-        try:
-            job.result()
-        except Exception as err:  # a failed run must not stop the others
-            failures.append(f"{config.run_id} ({config.model}, {config.dataset}): {failure_reason(err)}")
-        bar.update()
-
-    if executor == "slurm":
-        jobs = ex.map_array(RunJob(), *zip(*args, strict=True))
-        for job, config in zip(jobs, todo, strict=True):
-            collect(job, config)
-    else:
-        running: list[tuple[Any, RunConfig]] = []
-        queue = list(zip(args, todo, strict=True))
-        while queue or running:
-            while queue and len(running) < max_parallel:
-                job_args, config = queue.pop(0)
-                running.append((ex.submit(RunJob(), *job_args), config))
-            done = [(j, c) for j, c in running if j.done()]
-            for job, config in done:
-                collect(job, config)
-                running.remove((job, config))
-            if not done:
-                time.sleep(0.5)
-    bar.close()
-    if failures:
-        raise RunError(
-            f"{len(failures)} of {len(todo)} runs failed, the first {failures[0]}; fix that and run the sweep again "
-            "(finished runs are kept)."
-        )
+    return run_configs(
+        configs,
+        folder,
+        data_dir,
+        executor=executor,
+        max_parallel=max_parallel,
+        slurm=slurm,
+        threads=threads,
+        export_tickets=name in TICKETS_WITH,
+        label=f"{name} ({scale})",
+    )
 
 
 def sweep_status(name: str, scale: str, out: str | os.PathLike[str]) -> tuple[list[Path], list[RunConfig]]:

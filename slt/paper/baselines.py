@@ -33,9 +33,9 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from ._pyg import import_torch_geometric
-from .errors import ConfigError
-from .results import environment, write_json_atomic
+from .._pyg import import_torch_geometric
+from ..errors import ConfigError
+from ..records import environment, write_json_atomic
 
 BASELINES: tuple[str, ...] = ("gcn", "gin")
 HIDDEN = {"gcn": 16, "gin": 64}
@@ -113,7 +113,7 @@ def run_baseline(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Train one reference model on one graph and return its record (test accuracy at the best validation epoch)."""
-    from .data.graphs import load_graph
+    from ..data.graphs import load_graph
 
     if model not in BASELINES:
         raise ConfigError(f"unknown baseline model {model!r}: choose one of {', '.join(BASELINES)}.")

@@ -1,4 +1,7 @@
-"""From a finished run to a ticket file, and from a ticket file back to an accuracy."""
+"""Tickets of runs: from a finished run to a ticket file, and from a ticket file back to an accuracy.
+
+The file format itself is :mod:`slt.ticket`.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +10,54 @@ from pathlib import Path
 
 import torch
 
+from .build import build_run
 from .config import RunConfig
 from .errors import ConfigError
-from .results import read_record, record_checkpoint
+from .loops import load_task
+from .records import checkpoint_path, read_record, record_checkpoint, record_path
 from .supermask import TicketSearch
-from .tasks import load_task
 from .ticket import export_ticket, load_ticket
-from .train import build_run, checkpoint_path
 
 
-def export_from_run(source: str | os.PathLike[str], out: str | os.PathLike[str]) -> tuple[int, TicketSearch]:
+def export_from_run(run_file: str | os.PathLike[str], out: str | os.PathLike[str]) -> tuple[int, TicketSearch]:
     """Write the best-validation ticket of a run (given its record or checkpoint) to ``out``."""
-    source = Path(source)
-    if source.suffix == ".json":
-        record = read_record(source)
-        ckpt = record_checkpoint(record, source)
+    run_file = Path(run_file)
+    if run_file.suffix == ".json":
+        record = read_record(run_file)
+        ckpt = record_checkpoint(record, run_file)
         if ckpt is None or not ckpt.exists():  # an old record's absolute path on another machine
-            ckpt = checkpoint_path(source.parent, record["run_id"])
+            ckpt = checkpoint_path(run_file.parent, record["run_id"])
     else:
-        ckpt, record = source, None
+        ckpt, record = run_file, None
     if not ckpt.exists():
         raise ConfigError(f"no checkpoint at {ckpt}: export needs the run's checkpoints directory next to its record.")
     state = torch.load(ckpt, map_location="cpu", weights_only=False)
     config = RunConfig.from_dict(record["config"] if record else state["config"])
     if config.ticket is None:
-        raise ConfigError(f"{source} is a weight-training run, which has no ticket to export: export a ticket search.")
+        raise ConfigError(
+            f"{run_file} is a weight-training run, which has no ticket to export: export a ticket search."
+        )
     spec = state["spec"]
     run = build_run(config, tuple(spec["input_shape"]), spec["num_classes"])
     run.model.load_state_dict(state["best"]["model"])
     assert run.search is not None
     return export_ticket(run.search, run.spec, out), run.search
+
+
+def ticket_file(folder: str | os.PathLike[str], run_id: str) -> Path:
+    """Where the ticket file of a run lives beside its record: ``<records>/tickets/<run-id>.slt``."""
+    return Path(folder) / "tickets" / f"{run_id}.slt"
+
+
+def export_beside_record(folder: str | os.PathLike[str], run_id: str) -> Path:
+    """Export the best-validation ticket of a finished run in ``folder`` to its :func:`ticket_file` (once)."""
+    path = ticket_file(folder, run_id)
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        export_from_run(record_path(folder, run_id), tmp)
+        os.replace(tmp, path)
+    return path
 
 
 def evaluate_ticket(

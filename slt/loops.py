@@ -1,8 +1,8 @@
-"""What one epoch of training and one evaluation mean for each kind of data.
+"""The epoch loops: what one epoch of training and one evaluation mean for each kind of data.
 
 Image classification cuts mini-batches from uint8 tensors that live on the
-training device, with CIFAR's random crop and flip done on the device for the
-whole batch at once. Node classification trains on the full graph, one
+training device, with the data set's augmentation (CIFAR's random crop and
+flip) done on the device for the whole batch at once. Node classification trains on the full graph, one
 optimizer step per epoch (the GIN recipe). Random draws come from per-epoch
 CPU generators derived from the seed, so a resumed run repeats exactly the
 batches an uninterrupted one would have seen.
@@ -18,15 +18,28 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import RunConfig
-from .data import GRAPH_DATASETS, DataSplits, Split, load_image_dataset
+from .data import DataSplits, Split, dataset_spec
 from .rng import derive_seed
 
 if TYPE_CHECKING:
     from torch_geometric.data import Data
 
 EVAL_BATCH = 1000
-CROP_PADDING = 4
-AUGMENTED = frozenset({"cifar10"})
+
+
+def train_step(
+    model: nn.Module, optimizer: torch.optim.Optimizer, inputs: tuple[torch.Tensor, ...], labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step on one batch; returns the batch's loss (detached) and logits.
+
+    The only training step of the package: the epoch loops and the benchmarks time this one.
+    """
+    logits = model(*inputs)
+    loss = nn.functional.cross_entropy(logits, labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach(), logits
 
 
 def epoch_generator(config: RunConfig, epoch: int) -> torch.Generator:
@@ -53,6 +66,7 @@ class ImageTask:
 
     def __init__(self, data: DataSplits, config: RunConfig, progress: bool) -> None:
         self.data, self.config, self.progress = data, config, progress
+        self.augment = dataset_spec(config.dataset).augment
         subset = config.train_subset
         self.splits = {
             "train": data.train if subset is None else data.train.subset(subset),
@@ -62,23 +76,17 @@ class ImageTask:
         self.input_shape, self.num_classes, self.variant = data.input_shape, data.num_classes, data.variant
         self.train_examples = len(self.splits["train"])
         self.test_examples = len(self.splits["test"])
-        self.augment = data.name in AUGMENTED
 
     def _batches(self, train: Split, epoch: int):
-        from .data.cifar10 import crop_flip
-
         g = epoch_generator(self.config, epoch)
         n, device = len(train), train.images.device
         order = torch.randperm(n, generator=g).to(device)
-        if self.augment:
-            span = 2 * CROP_PADDING + 1
-            offsets = torch.randint(0, span, (2, n), generator=g).to(device)
-            flips = torch.randint(0, 2, (n,), generator=g).bool().to(device)
+        drawn = self.augment.draw(n, g, device) if self.augment else None
         for start in range(0, n, self.config.batch_size):
             idx = order[start : start + self.config.batch_size]
             images = train.images[idx]
             if self.augment:
-                images = crop_flip(images, offsets[0, idx], offsets[1, idx], flips[idx], CROP_PADDING)
+                images = self.augment.apply(images, drawn, idx)
             yield self.data.normalize(images), train.labels[idx]
 
     def train_epoch(self, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int) -> dict[str, float]:
@@ -95,12 +103,8 @@ class ImageTask:
             disable=not self.progress,
         )
         for images, labels in batches:
-            logits = model(images)
-            loss = nn.functional.cross_entropy(logits, labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.detach() * len(labels)
+            loss, logits = train_step(model, optimizer, (images,), labels)
+            total_loss += loss * len(labels)
             correct += (logits.argmax(1) == labels).sum()
         return {"train_loss": float(total_loss) / len(train), "train_acc": float(correct) / len(train)}
 
@@ -164,12 +168,10 @@ def load_task(
     config: RunConfig, data_dir: str | os.PathLike[str] | None, device: torch.device, progress: bool = True
 ) -> Task:
     """The data of a run, on ``device``, wrapped in the task that knows how to train on it."""
-    if config.dataset in GRAPH_DATASETS:
-        from .data.graphs import load_graph
-
-        return GraphTask(load_graph(config.dataset, data_dir, config.graph_split), config).to(device)
-    data = load_image_dataset(
-        config.dataset,
+    spec = dataset_spec(config.dataset)
+    if spec.kind == "graph":
+        return GraphTask(spec.load(data_dir, config.graph_split), config).to(device)
+    data = spec.load(
         data_dir,
         val_fraction=config.val_fraction,
         seed=config.seed,

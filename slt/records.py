@@ -24,6 +24,25 @@ def record_path(out_dir: str | os.PathLike[str], run_id: str) -> Path:
     return Path(out_dir) / f"{run_id}.json"
 
 
+def checkpoint_path(out_dir: str | os.PathLike[str], run_id: str) -> Path:
+    """A run's checkpoint lives in ``<out_dir>/checkpoints/<run_id>.pt``, beside its record."""
+    return Path(out_dir) / "checkpoints" / f"{run_id}.pt"
+
+
+def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """Create the output directory, or say in one sentence why it cannot be written."""
+    path = Path(out_dir)
+    try:
+        (path / "checkpoints").mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(f"cannot write to the output directory {path} ({reason}): choose another --out.") from None
+    return path
+
+
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
