@@ -32,7 +32,7 @@ from torch.nn.utils import parametrize
 from .config import TicketConfig
 from .errors import ConfigError
 from .freezing import LOCKED, SEARCHABLE, LayerCounts, draw_frozen_mask, layer_counts
-from .init import draw_scores, draw_weight
+from .initialization import draw_scores, draw_weight
 
 SEARCHABLE_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
@@ -62,30 +62,71 @@ def initialize_weights(model: nn.Module, seed: int, method: str = "kaiming_unifo
             module.weight.copy_(w)
 
 
-def top_k_mask(keys: torch.Tensor, k: int) -> torch.Tensor:
+@dataclass
+class ThresholdHint:
+    """Where a top-k's last threshold was, so that the next one on a CPU is looked for near it first.
+
+    Scores move little between two steps, and so does the k-th largest ``|score|``: a selection
+    among the keys in a band around the last threshold finds the same value as a selection among
+    all of them, for the cost of a few comparisons. The band widens when the threshold escapes it.
+    """
+
+    value: float | None = None
+    width: float = 0.0
+
+    def update(self, old: float | None, new: float, found: bool) -> None:
+        moved = 0.0 if old is None else abs(new - old)
+        self.value = new
+        self.width = max(4 * moved, self.width / 2 if found else 8 * self.width, 1e-7 * abs(new))
+
+
+def kth_largest(keys: torch.Tensor, k: int, hint: ThresholdHint | None = None) -> torch.Tensor:
+    """The k-th largest entry of a 1-D tensor (``1 <= k <= n``), as a 0-d tensor.
+
+    On a CPU it is a ``kthvalue`` (a quickselect, about 5x faster than ``topk`` there on distinct
+    keys), and with a ``hint`` one among the keys near the last threshold when the k-th lies among
+    them (exactly the same value); elsewhere one ``topk`` on the smaller side, because ``kthvalue``
+    is 60-200x slower on a GPU. Nothing here waits for a GPU.
+    """
+    n = keys.numel()
+    if keys.device.type != "cpu":
+        if k <= n - k:
+            return torch.topk(keys, k, sorted=False).values.min()
+        return torch.topk(keys, n - k + 1, largest=False, sorted=False).values.max()
+    rank = n - k + 1  # the k-th largest is the rank-th smallest
+    if hint is None:
+        return torch.kthvalue(keys, rank).values
+    if hint.value is not None:
+        low, high = hint.value - hint.width, hint.value + hint.width
+        below = int(torch.count_nonzero(keys < low))
+        band = keys[(keys >= low) & (keys <= high)]
+        if below < rank <= below + band.numel():
+            threshold = torch.kthvalue(band, rank - below).values
+            hint.update(hint.value, float(threshold), found=True)
+            return threshold
+    threshold = torch.kthvalue(keys, rank).values
+    hint.update(hint.value, float(threshold), found=False)
+    return threshold
+
+
+def top_k_mask(keys: torch.Tensor, k: int, hint: ThresholdHint | None = None) -> torch.Tensor:
     """Boolean mask of exactly ``k`` largest entries of a 1-D tensor.
 
-    Finds the threshold (the k-th largest key), then breaks ties at the
-    threshold by position, so the count is exact and deterministic. On a CPU
-    the threshold comes from ``kthvalue`` (a quickselect, about 5x faster than
-    ``topk`` there on distinct keys); elsewhere from one ``topk`` on the
-    smaller side, because ``kthvalue`` is 60-200x slower on a GPU. Nothing
-    here waits for the device.
+    Finds the threshold (the k-th largest key, :func:`kth_largest`), then breaks ties at the
+    threshold by position, so the count is exact and deterministic. On a CPU the position count
+    (a cumulative sum) is skipped when every tied key fits.
     """
     n = keys.numel()
     if k <= 0:
         return torch.zeros_like(keys, dtype=torch.bool)
     if k >= n:
         return torch.ones_like(keys, dtype=torch.bool)
-    if keys.device.type == "cpu":
-        threshold = torch.kthvalue(keys, n - k + 1).values
-    elif k <= n - k:
-        threshold = torch.topk(keys, k, sorted=False).values.min()
-    else:
-        threshold = torch.topk(keys, n - k + 1, largest=False, sorted=False).values.max()
+    threshold = kth_largest(keys, k, hint)
     above = keys > threshold
     tied = keys == threshold
-    room = k - above.sum()
+    room = k - torch.count_nonzero(above)
+    if keys.device.type == "cpu" and torch.count_nonzero(tied) <= room:
+        return above | tied
     counts = torch.cumsum(tied, 0, dtype=torch.int32 if n < 2**31 else torch.int64)
     return above | (tied & (counts <= room))
 
@@ -147,6 +188,26 @@ class SearchedLayer:
         return self.module.parametrizations.weight.original
 
 
+@dataclass
+class WeightLayout:
+    """The frozen part of a search, flat over all layers, made once per weight or freezing-mask change."""
+
+    size_list: list[int]
+    sizes: torch.Tensor
+    searchable_counts: list[int]
+    searchable_counts_tensor: torch.Tensor
+    locked: torch.Tensor
+    """Flat indices of the locked entries."""
+    locked_counts: torch.Tensor
+    locked_counts_tensor: torch.Tensor
+    weights_searchable: torch.Tensor
+    weights_locked: torch.Tensor
+    masked_base: torch.Tensor
+    """w on locked entries and w * 0 elsewhere: the masked weight before the search writes its choice."""
+    factor_base: torch.Tensor
+    """w * 0 everywhere: the score factor of frozen entries (their scores get no gradient)."""
+
+
 class TicketSearch:
     """A model under ticket search: its layers, their counts, and the current masks."""
 
@@ -164,7 +225,10 @@ class TicketSearch:
         self._key: tuple[int, ...] | None = None
         self._layout_key: tuple[tuple[int, int], ...] | None = None
         self._layout: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._kept: list[torch.Tensor] = []
+        self._weights_key: tuple | None = None
+        self._weights: WeightLayout | None = None
+        self._chosen = torch.empty(0)
+        self._hints = [ThresholdHint() for _ in (self.layers if config.scope == "layer" else [None])]
         self._tensors: list[tuple[torch.Tensor, torch.Tensor]] = []
         for index, layer in enumerate(self.layers):
             self._attach(layer, index)
@@ -212,39 +276,48 @@ class TicketSearch:
 
     @torch.no_grad()
     def refresh(self) -> None:
-        """Recompute every layer's mask from the current scores, and what forward and backward use.
+        """Recompute the ticket from the current scores: what forward and backward use, per layer.
 
-        The top-k works on all layers concatenated, so it launches the same few kernels whatever
-        the number of layers, and nothing here waits for the device (the fill value is a Python
-        scalar: a ``torch.tensor(..., device=...)`` would be a blocking host-to-device copy).
-        Signed-constant weights get their scale here from the layer's kept count, on the device,
-        as the authors' ``dynamic_scaled`` weights do in every forward.
+        The top-k works on all layers' searchable scores concatenated, so it launches the same few
+        kernels whatever the number of layers, and nothing here waits for the device (the fill value
+        is a Python scalar: a ``torch.tensor(..., device=...)`` would be a blocking host-to-device
+        copy). Everything frozen is laid out once (:meth:`_weight_layout`), so a refresh writes each
+        of its two flat tensors once and touches the frozen entries only by copying. Signed-constant
+        weights get their scale here from the layer's kept count, on the device, as the authors'
+        ``dynamic_scaled`` weights do in every forward.
         """
-        supermasks = self._supermasks
-        sizes = [layer.counts.size for layer in self.layers]
-        searchable, locked = self._frozen_layout()
-        scores = torch.cat([sm.scores.flatten() for sm in supermasks])
+        searchable, _ = self._frozen_layout()
+        layout = self._weight_layout()
+        scores = torch.cat([sm.scores.flatten() for sm in self._supermasks])
         # Only searchable scores compete: a top-k over them alone is half the work at f = 0.5, and
         # keys padded with -inf for frozen entries (thousands of ties) slow topk and kthvalue down.
         searched = scores.index_select(0, searchable)
         keys = searched.abs()
         if self.config.scope == "global":
-            chosen = top_k_mask(keys, sum(layer.counts.selected for layer in self.layers))
+            chosen = top_k_mask(keys, sum(layer.counts.selected for layer in self.layers), self._hints[0])
         else:
-            parts = zip(keys.split([layer.counts.searchable for layer in self.layers]), self.layers, strict=True)
-            chosen = torch.cat([top_k_mask(k, layer.counts.selected) for k, layer in parts])
-        dtype = self.layers[0].weight.dtype
-        kept = locked.to(dtype).index_put_((searchable,), chosen.to(dtype))
-        # sign(score) on searchable entries, 0 on frozen ones: the straight-through path.
-        directions = scores.new_zeros(scores.shape, dtype=dtype).index_put_(
-            (searchable,), torch.sign(searched).to(dtype)
-        )
-        self._kept, self._tensors = [], []
-        for layer, sm, k, d in zip(self.layers, supermasks, kept.split(sizes), directions.split(sizes), strict=True):
-            weight, k, d = layer.weight, k.view_as(sm.frozen), d.view_as(sm.frozen)
-            scaled = weight * self._scale(k) if self.scales_weights else weight
-            self._kept.append(k)
-            self._tensors.append((scaled * k, scaled * d))
+            parts = zip(keys.split(layout.searchable_counts), self.layers, self._hints, strict=True)
+            chosen = torch.cat([top_k_mask(k, layer.counts.selected, hint) for k, layer, hint in parts])
+        chosen = chosen.to(layout.weights_searchable.dtype)
+        # w * k with k in {0, 1} and w * sign(s) with sign 0 on frozen entries, written where they differ
+        # from their frozen values only (the bases hold w * 1 on locked entries and w * 0 elsewhere).
+        weights, masked = layout.weights_searchable, layout.masked_base.clone()
+        if self.scales_weights:
+            kept = layout.locked_counts + torch.stack([c.sum() for c in chosen.split(layout.searchable_counts)])
+            scales = torch.rsqrt(kept.clamp(min=1.0) / layout.sizes)
+            weights = weights * self._per_entry(scales, layout.searchable_counts_tensor, weights.numel())
+            locked = layout.weights_locked * self._per_entry(
+                scales, layout.locked_counts_tensor, layout.weights_locked.numel()
+            )
+            masked.index_put_((layout.locked,), locked)
+        masked.index_put_((searchable,), weights * chosen)
+        factor = layout.factor_base.clone().index_put_((searchable,), weights * torch.sign(searched))
+        self._chosen = chosen
+        shapes = [sm.frozen.shape for sm in self._supermasks]
+        self._tensors = [
+            (m.view(shape), f.view(shape))
+            for m, f, shape in zip(masked.split(layout.size_list), factor.split(layout.size_list), shapes, strict=True)
+        ]
 
     def _frozen_layout(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(flat indices of the searchable entries, a flat bool of the locked ones), all layers concatenated.
@@ -264,6 +337,50 @@ class TicketSearch:
             self._layout, self._layout_key = (searchable, frozen == LOCKED), key
         return self._layout
 
+    def _weight_layout(self) -> WeightLayout:
+        """The frozen random weights laid out for :meth:`refresh`, remade when a weight or mask changes."""
+        key = self._layout_key, tuple((p._version, p.data_ptr()) for p in self._originals())
+        if key != self._weights_key:
+            searchable, locked = self._frozen_layout()
+            weights = torch.cat([w.flatten() for w in self._originals()])
+            locked_index = locked.nonzero().squeeze(1)
+            locked_per_layer = [int(m.sum()) for m in locked.split(self._sizes())]
+            searchable_counts = [layer.counts.searchable for layer in self.layers]
+            device = weights.device
+            self._weights = WeightLayout(
+                size_list=self._sizes(),
+                sizes=torch.tensor(self._sizes(), dtype=weights.dtype, device=device),
+                searchable_counts=searchable_counts,
+                searchable_counts_tensor=torch.tensor(searchable_counts, device=device),
+                locked=locked_index,
+                locked_counts=torch.tensor(locked_per_layer, dtype=weights.dtype, device=device),
+                locked_counts_tensor=torch.tensor(locked_per_layer, device=device),
+                weights_searchable=weights.index_select(0, searchable),
+                weights_locked=weights.index_select(0, locked_index),
+                masked_base=weights * locked.to(weights.dtype),
+                factor_base=weights * 0.0,
+            )
+            self._weights_key = key
+        return self._weights
+
+    @staticmethod
+    def _per_entry(per_layer: torch.Tensor, counts: torch.Tensor, total: int) -> torch.Tensor:
+        """A per-layer value repeated for each of the layer's ``counts`` entries (``total`` given: no device sync)."""
+        return per_layer.repeat_interleave(counts, output_size=total)
+
+    def _originals(self) -> list[torch.Tensor]:
+        return [plist._parameters["original"] for plist in self._parametrizations]
+
+    def _sizes(self) -> list[int]:
+        return [layer.counts.size for layer in self.layers]
+
+    def _kept(self) -> list[torch.Tensor]:
+        """Each layer's kept mask as 0/1 in the weights' dtype (locked, plus the chosen searchable entries)."""
+        self._fresh()
+        searchable, locked = self._frozen_layout()
+        kept = locked.to(self._chosen.dtype).index_put_((searchable,), self._chosen)
+        return [k.view_as(sm.frozen) for k, sm in zip(kept.split(self._sizes()), self._supermasks, strict=True)]
+
     @staticmethod
     def _scale(kept: torch.Tensor) -> torch.Tensor:
         """``1/sqrt(1 - k_l)`` from a layer's kept mask, on its device (an empty layer counts as one kept entry)."""
@@ -271,15 +388,14 @@ class TicketSearch:
 
     def weight_scales(self) -> list[torch.Tensor]:
         """The factor each layer's random weight is multiplied by: 1, or ``1/sqrt(1 - k_l)`` for signed constants."""
-        self._fresh()
+        kept = self._kept()
         if not self.scales_weights:
-            return [torch.ones((), device=k.device) for k in self._kept]
-        return [self._scale(k) for k in self._kept]
+            return [torch.ones((), device=k.device) for k in kept]
+        return [self._scale(k) for k in kept]
 
     def masks(self) -> dict[str, torch.Tensor]:
         """The current boolean supermask of every layer (locked and selected entries are True)."""
-        self._fresh()
-        return {layer.name: k.bool() for layer, k in zip(self.layers, self._kept, strict=True)}
+        return {layer.name: k.bool() for layer, k in zip(self.layers, self._kept(), strict=True)}
 
     # -- counts and bits ---------------------------------------------------------------------
 
@@ -317,17 +433,6 @@ class TicketSearch:
             scores = torch.zeros_like(sm.scores)
             scores[sm.frozen == SEARCHABLE] = chunk.to(scores.device, scores.dtype)
             sm.scores.copy_(scores)
-
-    @torch.no_grad()
-    def dense_state_dict(self) -> dict[str, torch.Tensor]:
-        """The ticket as a plain state dict (``w * mask``) that loads into the unparametrized model."""
-        state = {}
-        for key, value in self.model.state_dict().items():
-            if ".parametrizations.weight." not in key:
-                state[key] = value
-        for layer in self.layers:
-            state[f"{layer.name}.weight"] = layer.module.weight.detach().clone()
-        return state
 
 
 def apply_ticket_search(model: nn.Module, config: TicketConfig) -> TicketSearch:
