@@ -281,7 +281,7 @@ class TicketSearch:
         The top-k works on all layers' searchable scores concatenated, so it launches the same few
         kernels whatever the number of layers, and nothing here waits for the device (the fill value
         is a Python scalar: a ``torch.tensor(..., device=...)`` would be a blocking host-to-device
-        copy). Everything frozen is laid out once (:meth:`_weight_layout`), so a refresh writes each
+        copy). Everything frozen is laid out once (``_weight_layout``), so a refresh writes each
         of its two flat tensors once and touches the frozen entries only by copying. Signed-constant
         weights get their scale here from the layer's kept count, on the device, as the authors'
         ``dynamic_scaled`` weights do in every forward.

@@ -58,7 +58,11 @@ def test_tiny_table_on_a_cpu(speed, tmp_path, capsys):
     assert table["images_timed"] == 64 and table["extrapolated"] is True and table["ticket"]["sparsity"] == 0.5
     sync = table["sync_check"]["conv6"]
     assert sync["b"]["aten_ops_per_step"] > sync["a"]["aten_ops_per_step"] > 0  # the search adds its top-k
-    assert sync["a"]["host_sync_calls_per_step"] == sync["b"]["host_sync_calls_per_step"] == 0
+    assert sync["a"]["host_sync_calls_per_step"] == 0
+    # On a CPU the top-k reads its threshold and band counts as Python numbers (free there); the
+    # GPU path reads none (slt.supermask.kth_largest and top_k_mask branch on the device first).
+    sites = {site.split(":")[0] for site in sync["b"]["host_sync_calls"]}
+    assert sites <= {"slt/supermask.py"}, sync["b"]["host_sync_calls"]
     assert sync["b"]["cuda_sync_warnings"] is None  # no GPU, no CUDA sync warnings to count
 
 

@@ -24,6 +24,7 @@ def accuracy(c) -> float:
 def committed(tmp_path, monkeypatch) -> Path:
     """The folder a chapter takes for the book's committed records."""
     folder = tmp_path / "committed"
+    folder.mkdir()  # an existing folder, or a chapter falls back to ./results, the repository's own records
     monkeypatch.setattr("slt.paper.chapters.COMMITTED", folder)
     return folder
 

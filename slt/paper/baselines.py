@@ -221,7 +221,7 @@ def load_baselines(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Every baseline record in the folder ``path``, one row each (``history`` stays a list per row)."""
     records = [json.loads(p.read_text()) for p in sorted(Path(path).glob("*.json"))]
     if not records:
-        raise ConfigError(f"no baseline records in {path}: run slt.baselines.baseline_sweep there first.")
+        raise ConfigError(f"no baseline records in {path}: run slt.paper.baselines.baseline_sweep there first.")
     return pd.DataFrame(records)
 
 
