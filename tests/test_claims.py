@@ -175,3 +175,15 @@ def test_reproduce_on_finished_records_draws_the_figure_and_gives_the_verdicts(t
     assert "fig7 (laptop): 16 records" in out
     # laptop widths are the grid's (0.5, 1) times the scale's 0.25
     assert f"{HOLDS}: Signed constant − Kaiming uniform: +16.00 pp at width 0.125, +8.00 pp at width 0.25." in out
+
+
+def test_a_verdict_on_one_seed_is_not_resolved(tmp_path):
+    """A sweep recorded for its first seed only (as the laptop fig7 was, part way) gives no verdict."""
+
+    def accuracy(c) -> float:
+        return 50.0 - (5.0 if c.ticket.weights == "signed_constant" else 0.0)
+
+    write_sweep(tmp_path, "fig7", accuracy, keep=lambda c: c.seed == 0)
+    row = assess(CLAIM["signed_constant_margin_shrinks"], tmp_path, "laptop")
+    assert row["verdict"] == f"{NOT_RESOLVED} at laptop scale"
+    assert "-5.00 pp at width 0.125" in row["measurement"] and "One seed only" in row["measurement"]

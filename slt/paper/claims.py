@@ -53,8 +53,12 @@ class Finding:
     """The mean standard deviation over seeds of the accuracies compared (pp)."""
 
     def resolved(self) -> Finding:
-        """This finding, or ``not resolved`` when its verdict rests on an effect within the seed noise."""
+        """This finding, or ``not resolved`` when its verdict rests on an effect within the seed noise,
+        or on one seed (nothing to measure the noise with)."""
         decided = self.verdict in (HOLDS, PARTLY, DOES_NOT_HOLD)
+        if decided and self.effect is not None and self.noise is None:
+            note = " One seed only: there is no seed noise yet to tell this effect from."
+            return Finding(self.measurement + note, NOT_RESOLVED, self.effect, self.noise)
         if decided and self.noise is not None and self.effect is not None and abs(self.effect) < self.noise:
             note = f" The effect ({self.effect:+.2f} pp) is within the seed noise ({self.noise:.2f} pp)."
             return Finding(self.measurement + note, NOT_RESOLVED, self.effect, self.noise)
