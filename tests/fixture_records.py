@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from slt.config import RunConfig
+from slt.data import dataset_spec
 from slt.models import build_model
 from slt.paper.sweeps import sweep_configs, sweep_dir
 from slt.records import record_path, write_json_atomic
@@ -27,9 +28,8 @@ BEST_DENSE_SPARSITY = 0.7
 @cache
 def num_weights(model: str, dataset: str, width: float) -> int:
     """The model's real weight count (records carry it)."""
-    shapes = {"cifar10": ((3, 32, 32), 10), "cora": ((1433,), 7), "citeseer": ((3703,), 6), "ogbn-arxiv": ((128,), 40)}
-    shape, classes = shapes[dataset]
-    return sum(p.numel() for p in build_model(model, shape, classes, width=width).parameters())
+    spec = dataset_spec(dataset)
+    return sum(p.numel() for p in build_model(model, spec.input_shape, spec.num_classes, width=width).parameters())
 
 
 def freezing_ratio(c: RunConfig) -> float:

@@ -19,6 +19,7 @@ from ..errors import ConfigError
 from ..freezing import position_search_space
 from ..models import MODELS
 from ..records import load
+from .sweeps import sweep_dir, sweep_status
 
 SOURCES = ("weight training", "dense", "sparse", "frozen")
 
@@ -121,8 +122,6 @@ def sweep_results(
     instead of drawing anything. A sweep whose configs cannot be listed yet (Table 1 and
     Fig. 6 wait for fig5's records) counts what is in its folder.
     """
-    from .sweeps import sweep_dir, sweep_status
-
     folder = sweep_dir(results_dir, name, scale)
     try:
         done, missing = sweep_status(name, scale, results_dir)
