@@ -38,7 +38,7 @@ def load_data(args: argparse.Namespace) -> DataSplits:
     if args.synthetic:
         n = max(args.images, args.batch_size * (SYNC_STEPS + 1))  # the sync check needs a few batches
         return cases.cifar10_splits(cases.random_split(n, torch.Generator().manual_seed(0)), "synthetic")
-    data = load_cifar10(args.data_dir, val_fraction=0.0, download=False, accept_copy=args.accept_data_copy)
+    data = load_cifar10(args.data_dir, download=False, accept_copy=args.accept_data_copy)
     return cases.cifar10_splits(data.train, data.variant)
 
 

@@ -18,7 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import RunConfig
-from .data import DataSplits, Split, dataset_spec
+from .data import DataSplits, Split, dataset_spec, load_image_splits
 from .rng import derive_seed
 
 if TYPE_CHECKING:
@@ -171,7 +171,8 @@ def load_task(
     spec = dataset_spec(config.dataset)
     if spec.kind == "graph":
         return GraphTask(spec.load(data_dir, config.graph_split), config).to(device)
-    data = spec.load(
+    data = load_image_splits(
+        config.dataset,
         data_dir,
         val_fraction=config.val_fraction,
         seed=config.seed,

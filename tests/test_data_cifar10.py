@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.datasets import CIFAR10
 
+from slt.data import load_image_splits
 from slt.data.augment import CropFlip, crop_flip
 from slt.data.base import DataSplits, split_train_val
 from slt.data.cifar10 import MEAN, STD, load_cifar10
@@ -87,7 +88,7 @@ def test_checksum_mismatch_is_refused_with_the_fix(tmp_path: Path) -> None:
 @pytest.mark.parametrize("key", [str, bytes])
 def test_accepted_copy_loads_everything_and_names_its_fingerprint(tmp_path: Path, key: type) -> None:
     written = write_fake_cifar(tmp_path, key=key)
-    data = load_cifar10(tmp_path, download=False, accept_copy=True, seed=3)
+    data = load_image_splits("cifar10", tmp_path, seed=3, download=False, accept_copy=True)
     assert re.fullmatch(r"copy:[0-9a-f]{12}", data.variant), data.variant
     assert (data.name, data.num_classes, data.mean, data.std) == ("cifar10", 10, MEAN, STD)
     assert data.input_shape == (3, 32, 32)
@@ -191,8 +192,8 @@ def test_failed_download_says_where_to_put_it(tmp_path: Path, no_network: None) 
 
 
 def test_val_fraction_out_of_range_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="val_fraction must lie in"):
-        load_cifar10(tmp_path, val_fraction=1.0)
+    with pytest.raises(ConfigError, match=r"val_fraction must be between 0 and 1 \(exclusive\), got 1"):
+        load_image_splits("cifar10", tmp_path, val_fraction=1.0)
 
 
 # --- the real data (the JPEG copy prepared in $SLT_DATA_DIR) ------------------------------------------
@@ -200,7 +201,7 @@ def test_val_fraction_out_of_range_is_a_config_error(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def real_cifar(cifar10_dir: Path) -> DataSplits:
-    return load_cifar10(cifar10_dir, download=False, accept_copy=True, seed=0)
+    return load_image_splits("cifar10", cifar10_dir, seed=0, download=False, accept_copy=True)
 
 
 def test_real_copy_is_refused_by_default(cifar10_dir: Path) -> None:
@@ -242,7 +243,7 @@ def test_real_split_is_a_disjoint_seeded_permutation(real_cifar: DataSplits, cif
     other_train, _ = split_train_val(torch.arange(50000), labels, 0.2, 1)
     assert torch.equal(split_train_val(torch.arange(50000), labels, 0.2, 0)[0].images, train_idx.images)
     assert not torch.equal(other_train.images, train_idx.images)
-    again = load_cifar10(cifar10_dir, download=False, accept_copy=True, seed=1)
+    again = load_image_splits("cifar10", cifar10_dir, seed=1, download=False, accept_copy=True)
     assert torch.equal(again.train.labels, labels[other_train.images])
 
 

@@ -11,8 +11,7 @@ import torch
 from torch import nn
 
 from slt.config import RunConfig, TicketConfig
-from slt.data import DATASETS, DatasetSpec, Split, dataset_spec
-from slt.data.base import DataSplits, split_train_val
+from slt.data import DATASETS, DatasetSpec, ImageSet, Split, dataset_spec
 from slt.errors import ConfigError
 from slt.launch import run_configs
 from slt.models import MODELS, ModelEntry
@@ -23,13 +22,12 @@ from slt.records import load
 SIDE = 6
 
 
-def load_toy(data_dir, *, val_fraction: float, seed: int, accept_copy: bool) -> DataSplits:
+def load_toy(data_dir, *, accept_copy: bool = False) -> ImageSet:
     """Bright vs dark 6x6 images: a task a tiny ticket learns in two epochs."""
     g = torch.Generator().manual_seed(0)
     labels = torch.randint(0, 2, (700,), generator=g)
     images = (torch.rand(700, 1, SIDE, SIDE, generator=g) * 128 + 127 * labels.view(-1, 1, 1, 1)).to(torch.uint8)
-    train, val = split_train_val(images[:500], labels[:500], val_fraction, seed)
-    return DataSplits("toy", train, val, Split(images[500:], labels[500:]), (0.5,), (0.3,), num_classes=2)
+    return ImageSet(Split(images[:500], labels[:500]), Split(images[500:], labels[500:]))
 
 
 TOY_DATA = DatasetSpec(
@@ -40,6 +38,8 @@ TOY_DATA = DatasetSpec(
     num_classes=2,
     train_examples=400,
     load=load_toy,
+    mean=(0.5,),
+    std=(0.3,),
     recipe={"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0, "batch_size": 50, "epochs": 2},
 )
 

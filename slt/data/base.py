@@ -54,6 +54,19 @@ class Split:
 
 
 @dataclass(frozen=True)
+class ImageSet:
+    """What an image loader reads: the official training and test splits, and the data's variant.
+
+    The validation split, the normalisation and the name are the library's (:func:`slt.data.load_image_splits`
+    makes a :class:`DataSplits` from this and the data set's spec), so every loader is only a reader.
+    """
+
+    train: Split
+    test: Split
+    variant: str = "original"
+
+
+@dataclass(frozen=True)
 class DataSplits:
     """Train / validation / test splits of one image data set.
 

@@ -1,10 +1,9 @@
-"""CIFAR-10 from torchvision's ``cifar-10-batches-py`` layout, plus the on-device augmentation.
+"""CIFAR-10 from torchvision's ``cifar-10-batches-py`` layout.
 
 The official batches are verified against torchvision's md5 list. A copy that
 differs on purpose (for example a JPEG re-encoding, the only CIFAR-10 some
 machines can reach) is accepted only when asked for, and then every result
-records it through ``DataSplits.variant``, because its accuracies are not the
-original's.
+records it through its variant, because its accuracies are not the original's.
 """
 
 from __future__ import annotations
@@ -18,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ConfigError, DataError
+from ..errors import DataError
 from .augment import CropFlip
-from .base import DataSplits, Split, resolve_data_dir, split_train_val
+from .base import ImageSet, Split, resolve_data_dir
 from .spec import DatasetSpec
 
 FOLDER = "cifar-10-batches-py"
@@ -123,25 +122,16 @@ def _copy_variant(folder: Path, digests: dict[str, str]) -> str:
 
 
 def load_cifar10(
-    data_dir: str | os.PathLike[str] | None = None,
-    *,
-    val_fraction: float = 0.2,
-    seed: int = 0,
-    download: bool = True,
-    accept_copy: bool = False,
-) -> DataSplits:
-    """CIFAR-10 with a fixed ``val_fraction`` validation split drawn by ``seed``; test = the official test batch.
+    data_dir: str | os.PathLike[str] | None = None, *, download: bool = True, accept_copy: bool = False
+) -> ImageSet:
+    """CIFAR-10's 50,000 training and 10,000 test images, from ``DATA_DIR/cifar-10-batches-py/``.
 
-    Looks for ``DATA_DIR/cifar-10-batches-py/`` and downloads the official
-    archive when files are missing and ``download`` is true. Files that do not
-    match the official md5 checksums are refused unless ``accept_copy`` is
-    true; an accepted copy is named ``"copy: <line of its VARIANT file>"`` or
-    ``"copy:<fingerprint of its files>"`` in ``variant``.
+    Downloads the official archive when files are missing and ``download`` is true. Files that do
+    not match the official md5 checksums are refused unless ``accept_copy`` is true; an accepted
+    copy is named ``"copy: <line of its VARIANT file>"`` or ``"copy:<fingerprint of its files>"``.
     """
     from torchvision.datasets.utils import calculate_md5
 
-    if not 0.0 <= val_fraction < 1.0:
-        raise ConfigError(f"val_fraction must lie in [0, 1), got {val_fraction}: use for example 0.2 (a 4:1 split).")
     root = resolve_data_dir(data_dir)
     folder = root / FOLDER
     train_names, test_names, official_md5 = _official_files()
@@ -170,8 +160,7 @@ def load_cifar10(
     else:
         train_all, test = _torchvision_split(root, train=True), _torchvision_split(root, train=False)
         variant = "original"
-    train, val = split_train_val(train_all.images, train_all.labels, val_fraction, seed)
-    return DataSplits("cifar10", train, val, test, MEAN, STD, num_classes=_NUM_CLASSES, variant=variant)
+    return ImageSet(train_all, test, variant)
 
 
 SPEC = DatasetSpec(
@@ -181,6 +170,8 @@ SPEC = DatasetSpec(
     input_shape=(3, 32, 32),
     num_classes=_NUM_CLASSES,
     train_examples=40_000,
+    mean=MEAN,
+    std=STD,
     load=load_cifar10,
     # The papers' recipe for Conv6 and ResNet-18.
     recipe={"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 1e-4, "batch_size": 128, "epochs": 100},

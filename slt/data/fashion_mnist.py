@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import DataError
-from .base import DataSplits, Split, resolve_data_dir, split_train_val
+from .base import ImageSet, Split, resolve_data_dir
 from .spec import DatasetSpec
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -30,19 +30,13 @@ def _torchvision_split(root: Path, train: bool, download: bool) -> Split:
 
 
 def load_fashion_mnist(
-    data_dir: str | os.PathLike[str] | None = None,
-    *,
-    val_fraction: float = 0.2,
-    seed: int = 0,
-    download: bool = True,
-    accept_copy: bool = False,
-) -> DataSplits:
-    """Fashion-MNIST with a fixed ``val_fraction`` validation split drawn by ``seed``.
+    data_dir: str | os.PathLike[str] | None = None, *, download: bool = True, accept_copy: bool = False
+) -> ImageSet:
+    """Fashion-MNIST's 60,000 training and 10,000 test images, from ``DATA_DIR/FashionMNIST/raw/``.
 
-    Looks in ``DATA_DIR/FashionMNIST/raw/`` for the four idx files (plain or
-    ``.gz``); downloads them with torchvision when they are missing and
-    ``download`` is true. torchvision reads the files without checksums, so
-    ``accept_copy`` (part of every image loader's signature) changes nothing.
+    Looks there for the four idx files (plain or ``.gz``) and downloads them with torchvision when
+    they are missing and ``download`` is true. torchvision reads them without checksums, so there
+    is no copy to tell apart and ``accept_copy`` (every image loader takes it) changes nothing.
     """
     root = resolve_data_dir(data_dir)
     raw = root / "FashionMNIST" / "raw"
@@ -65,8 +59,7 @@ def load_fashion_mnist(
         raise DataError(
             f"the Fashion-MNIST files in {raw} are corrupt or truncated ({err}): delete them and download again."
         ) from None
-    train, val = split_train_val(train_all.images, train_all.labels, val_fraction, seed)
-    return DataSplits("fashion-mnist", train, val, test, MEAN, STD, num_classes=10, variant="original")
+    return ImageSet(train_all, test)
 
 
 SPEC = DatasetSpec(
@@ -76,6 +69,8 @@ SPEC = DatasetSpec(
     input_shape=(1, 28, 28),
     num_classes=10,
     train_examples=48_000,
+    mean=MEAN,
+    std=STD,
     load=load_fashion_mnist,
     # Our first, CPU-sized example: lr 0.3, chosen on the validation split, because Kaiming-normal
     # scores of a 784-input layer are three times smaller than those of a 3x3 convolution.

@@ -19,10 +19,11 @@ from .augment import CropFlip
 class DatasetSpec:
     """One data set: its shape, its loader, its training recipe and how pages name it.
 
-    ``load`` is called as ``load(data_dir, val_fraction=..., seed=..., accept_copy=...)``
-    for images and returns :class:`~slt.data.base.DataSplits`; for graphs as
-    ``load(data_dir, split)`` and returns a torch_geometric ``Data`` with boolean
-    split masks (see :mod:`slt.data.graphs`).
+    ``load`` is called as ``load(data_dir, accept_copy=...)`` for images and returns the
+    official splits as an :class:`~slt.data.base.ImageSet` (the validation split and the
+    normalisation are made from this spec by :func:`slt.data.load_image_splits`); for graphs as
+    ``load(data_dir, split)`` and returns a torch_geometric ``Data`` with boolean split masks
+    (see :mod:`slt.data.graphs`).
     """
 
     name: str
@@ -41,6 +42,10 @@ class DatasetSpec:
     """The papers' training settings for it (optimizer, lr, ...): defaults any config field overrides."""
     augment: CropFlip | None = None
     """The augmentation of its training batches (images only)."""
+    mean: tuple[float, ...] | None = None
+    """Per-channel mean of the images in [0, 1], for normalisation (images only)."""
+    std: tuple[float, ...] | None = None
+    """Per-channel standard deviation, for normalisation (images only)."""
     graph_size: tuple[int, int] | None = None
     """(nodes, directed edges) of a graph, for the time estimate."""
     copy_in_use: bool = False
