@@ -74,8 +74,9 @@ class ThresholdHint:
     value: float | None = None
     width: float = 0.0
 
-    def update(self, old: float | None, new: float, found: bool) -> None:
-        moved = 0.0 if old is None else abs(new - old)
+    def update(self, new: float, found: bool) -> None:
+        """Centre the band on ``new``; widen it when the threshold was not ``found`` in it."""
+        moved = 0.0 if self.value is None else abs(new - self.value)
         self.value = new
         self.width = max(4 * moved, self.width / 2 if found else 8 * self.width, 1e-7 * abs(new))
 
@@ -102,10 +103,10 @@ def kth_largest(keys: torch.Tensor, k: int, hint: ThresholdHint | None = None) -
         band = keys[(keys >= low) & (keys <= high)]
         if below < rank <= below + band.numel():
             threshold = torch.kthvalue(band, rank - below).values
-            hint.update(hint.value, float(threshold), found=True)
+            hint.update(float(threshold), found=True)
             return threshold
     threshold = torch.kthvalue(keys, rank).values
-    hint.update(hint.value, float(threshold), found=False)
+    hint.update(float(threshold), found=False)
     return threshold
 
 
