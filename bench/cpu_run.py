@@ -225,8 +225,8 @@ def print_run_summary(cases: list[dict[str, Any]]) -> None:
                 met = "met" if q["factor"] >= RUN_FACTOR else "MISSED"
                 target = f", target >= {RUN_FACTOR}: {met}"
             print(
-                f"    {q['reference']} / {q['other']} = {q['factor']:.2f} (pairs "
-                f"{', '.join(f'{x:.2f}' for x in q['pairs'])}{target}); "
+                f"    {q['reference']} / {q['other']} = {q['factor']:.3f} (pairs "
+                f"{', '.join(f'{x:.3f}' for x in q['pairs'])}{target}); "
                 f"{'same' if q['same_best_epoch'] else 'DIFFERENT'} best epoch, {test[q['same_test_acc']]}, "
                 f"history max diff {q['history_max_abs_diff']:.1e}: "
                 f"{'same record' if q['same_record'] else 'NOT the same record'}"
