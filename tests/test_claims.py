@@ -187,3 +187,25 @@ def test_a_verdict_on_one_seed_is_not_resolved(tmp_path):
     row = assess(CLAIM["signed_constant_margin_shrinks"], tmp_path, "laptop")
     assert row["verdict"] == f"{NOT_RESOLVED} at laptop scale"
     assert "-5.00 pp at width 0.125" in row["measurement"] and "One seed only" in row["measurement"]
+
+
+def test_the_centre_claim_on_one_seed_or_within_the_noise_is_not_resolved(tmp_path):
+    """As the laptop fig4 read part way: its first seed's best positions decide nothing without seed noise."""
+
+    def off_centre(c) -> float:  # every split peaks at the low end, 2 pp ahead of its centre
+        return 80 - 2 * position(c)
+
+    write_sweep(tmp_path / "one", "fig4", off_centre, keep=lambda c: c.seed == 0)
+    row = assess(CLAIM["best_sparsity_at_centre"], tmp_path / "one")
+    assert row["verdict"] == f"{NOT_RESOLVED} at laptop scale" and "One seed only" in row["measurement"]
+
+    def noisy(c) -> float:  # the same curves, seeds 8 pp apart
+        return off_centre(c) + (4 if c.seed else -4)
+
+    write_sweep(tmp_path / "noisy", "fig4", noisy)
+    row = assess(CLAIM["best_sparsity_at_centre"], tmp_path / "noisy")
+    assert row["verdict"] == f"{NOT_RESOLVED} at laptop scale" and "within the seed noise" in row["measurement"]
+
+    write_sweep(tmp_path / "all", "fig4", off_centre)
+    row = assess(CLAIM["best_sparsity_at_centre"], tmp_path / "all")
+    assert row["verdict"] == DOES_NOT_HOLD and "At the centre in 0 of" in row["measurement"]
