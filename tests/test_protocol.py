@@ -6,7 +6,10 @@ formula, written into a temporary results folder; the book reads only ``results/
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -22,6 +25,7 @@ from slt.paper.protocol import (
     grid_comparison,
     planned_configs,
     protocol_table,
+    quiet_runs,
     record_counts,
     repository_paths,
     scale_sentence,
@@ -209,3 +213,25 @@ def test_status_sentences_name_the_committed_folder_as_the_repository_does():
     from slt.paper.chapters import COMMITTED
 
     assert repository_paths(f"records in `{COMMITTED / 'fig5' / 'laptop'}/`") == "records in `results/fig5/laptop/`"
+
+
+def test_quiet_runs_lists_the_benchmarks_laptop_sized_runs_of_its_own_code(tmp_path):
+    """On two committed benchmark files: the 8-epoch ResNet-18 run is laptop-sized, the 4-epoch runs are not."""
+    bench = Path(__file__).resolve().parents[1] / "bench" / "results"
+    for name in ("cpu-run-resnet18.json", "cpu-run-4-epochs.json"):
+        shutil.copy(bench / name, tmp_path / name)
+    table = quiet_runs(tmp_path)
+    (case,) = json.loads((bench / "cpu-run-resnet18.json").read_text())["sections"]["run"]["cases"]
+    (run,) = case["runs"]["current"]
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert (row["network"], row["width"], row["epochs"]) == (
+        "ResNet-18 / CIFAR-10",
+        0.25,
+        size_of("laptop", "resnet18").epochs,
+    )
+    assert row["minutes"] == pytest.approx(run["run_seconds"] / 60)
+    # the benchmark selects on the whole validation split (--selection whole), which the row says
+    assert (row["training images"], row["validation images"], row["threads"]) == (12_800, 10_000, 2)
+    assert row["commit"] == run["git_commit"][:8] and row["file"].endswith("cpu-run-resnet18.json")
+    assert quiet_runs(tmp_path / "absent").empty

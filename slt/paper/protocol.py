@@ -9,6 +9,8 @@ read these tables and sentences; every number in them comes from
 * :func:`protocol_table` and :func:`budget`: per sweep, its runs, how many are
   recorded, the hours they took and the hours the rest will take, against the
   laptop budget.
+* :func:`quiet_runs`: single laptop-sized runs timed by ``bench/cpu.py run`` with
+  nothing else on the machine, beside the records' times made while it was shared.
 * :func:`calibration_table`: the validation accuracy of each weight-training
   learning rate of the calibration sweep.
 * :func:`verdict_lines`: the claims a chapter checks, each with our measurement and verdict.
@@ -17,6 +19,7 @@ read these tables and sentences; every number in them comes from
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -34,6 +37,8 @@ from .figures import tabulate_calibration
 from .frames import DATASET_NAMES, MODEL_NAMES, with_derived_columns
 from .scales import GRIDS, SCALES, grid, size_of
 
+# Where ``bench/cpu.py`` writes its results, from the repository root.
+BENCH_RESULTS = Path("bench") / "results"
 # The laptop scale's budget on a 2-core CPU (two runs at a time, one thread each).
 CORES = 2
 BUDGET_RUN_MIN = 10
@@ -292,6 +297,50 @@ def _budget_row(name: str, part: pd.DataFrame, cores: int, limit_h: float) -> di
         "longest run (min)": longest,
         "met": met,
     }
+
+
+def quiet_runs(bench_results: str | os.PathLike[str] = BENCH_RESULTS, scale: str = "laptop") -> pd.DataFrame:
+    """Runs of ``scale``'s size that ``bench/cpu.py run`` timed alone on the machine, one row per run.
+
+    Only the runs of the benchmark's own code are listed, not those of the older commit it compared.
+
+    The records' wall times were made two runs at a time, one thread each, while other work shared
+    the cores; these runs had the machine to themselves (all its threads), so they show what a
+    run costs there. They select on all 10,000 validation images where a laptop run scores 2,000
+    (``--selection whole``), so they slightly overstate a laptop run. Empty without the folder.
+    """
+    rows = []
+    for path in sorted(Path(bench_results).glob("*.json")):
+        section = json.loads(path.read_text()).get("sections", {}).get("run")
+        if section is None:
+            continue
+        provenance = section["provenance"]
+        for case in section["cases"]:
+            config, size = case["config"], size_of(scale, case["model"])
+            run_size = (config["width"], config["epochs"], config["train_subset"])
+            if run_size != (size.width, size.epochs, size.train_subset):
+                continue  # a shortened run (``--epochs``): not what a run of the scale costs
+            for run in case["runs"].get("current", []):
+                # Without a subset, the whole validation split: its share of the official training set.
+                fraction, kept = config["val_fraction"], dataset_spec(config["dataset"]).train_examples
+                validation = config["val_subset"] or round(kept * fraction / (1 - fraction))
+                rows.append(
+                    {
+                        "network": network_name(case["model"], config["dataset"]),
+                        "width": case["width"],
+                        "method": "ticket search" if config["ticket"] else "weight training",
+                        "epochs": config["epochs"],
+                        "training images": config["train_subset"],
+                        "validation images": validation,
+                        "threads": run["threads"],
+                        "minutes": run["run_seconds"] / 60,
+                        "commit": run["git_commit"][:8],
+                        "date": provenance["time"][:10],
+                        "load average at start": provenance["loadavg_start"][0],
+                        "file": path.as_posix(),
+                    }
+                )
+    return pd.DataFrame(rows)
 
 
 def calibration_table(results: str | os.PathLike[str] = sweeps.DEFAULT_RESULTS, scale: str = "laptop") -> pd.DataFrame:
