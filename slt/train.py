@@ -6,6 +6,12 @@ random draws of an epoch depend only on the seed and the epoch, so a run killed
 at any moment resumes from its last checkpoint and ends in the same record as
 one that never stopped. Epochs are scored on the validation split; the test
 accuracy is measured once, for the state of best validation accuracy.
+
+A record keeps two times of its epochs and test pass: the wall time, and the
+process's CPU time (all its threads). On a machine shared with other work, or
+paused, the wall time grows and the CPU time does not, so the CPU time is what
+a run costs. A run resumed from a checkpoint written before CPU time was
+counted records it as unknown (``None``).
 """
 
 from __future__ import annotations
@@ -57,25 +63,28 @@ def fit(run_: Run, task: Task, ckpt: Path, progress: bool) -> dict[str, Any]:
     config, model = run_.config, run_.model
     optimizer = make_optimizer(config, [p for p in model.parameters() if p.requires_grad])
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
-    state: dict[str, Any] = {"epoch": 0, "history": [], "best": None, "seconds": 0.0}
+    state: dict[str, Any] = {"epoch": 0, "history": [], "best": None, "seconds": 0.0, "cpu_seconds": 0.0}
     if ckpt.exists():
         state = torch.load(ckpt, map_location=next(model.parameters()).device, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
+        state.setdefault("cpu_seconds", None)  # a checkpoint from before CPU time was counted: unknown
     state |= {"config": config.to_dict(), "spec": asdict(run_.spec)}
 
     epochs = tqdm(range(state["epoch"], config.epochs), desc=config.run_id, disable=not progress)
     last_save = time.perf_counter()
     for epoch in epochs:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         metrics = task.train_epoch(model, optimizer, epoch)
         metrics |= {"epoch": epoch + 1, "lr": scheduler.get_last_lr()[0]}
         scheduler.step()
         metrics |= task.accuracies(model, ("val",))
-        metrics["seconds"] = time.perf_counter() - start
+        metrics |= {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start}
         state["history"].append(metrics)
         state["seconds"] += metrics["seconds"]
+        if state["cpu_seconds"] is not None:
+            state["cpu_seconds"] += metrics["cpu_seconds"]
         if state["best"] is None or metrics["val_acc"] > state["best"]["val_acc"]:
             best_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
             state["best"] = {"epoch": epoch + 1, "val_acc": metrics["val_acc"], "model": best_model}
@@ -115,9 +124,11 @@ def run(
 
     best = state["best"]
     run_.model.load_state_dict(best["model"])
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     test_acc = task.accuracies(run_.model, ("test",))["test_acc"]
     state["seconds"] += time.perf_counter() - start
+    if state["cpu_seconds"] is not None:
+        state["cpu_seconds"] += time.process_time() - cpu_start
     search = run_.search
     if search is None:
         num_weights, num_searchable, sparsity = sum(p.numel() for p in run_.model.parameters()), None, None
@@ -139,6 +150,7 @@ def run(
         "train_examples": task.train_examples,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "wall_seconds": state["seconds"],
+        "cpu_seconds": state["cpu_seconds"],
         "checkpoint": ckpt.relative_to(out).as_posix(),
         **environment(),
     }

@@ -127,6 +127,23 @@ def test_protocol_measures_recorded_hours_and_projects_the_rest(tmp_path):
     assert rows.loc["all", "met"] == "unknown"  # the GIN runs cannot be projected yet
 
 
+def test_a_run_costs_its_cpu_time_where_its_record_has_one_else_its_wall_time(tmp_path):
+    """A paused or crowded run's wall time holds time it did not use; its CPU time does not."""
+    configs = write_records(tmp_path, "fig7")
+    folder = sweep_dir(tmp_path, "fig7", "laptop")
+    paused = configs[:3]  # wall time inflated by a pause; CPU time half the fixture's rate
+    for c in paused:
+        path = folder / f"{c.run_id}.json"
+        record = json.loads(path.read_text())
+        path.write_text(json.dumps(record | {"wall_seconds": 1e5, "cpu_seconds": record["wall_seconds"] / 2}))
+    row = protocol_table("laptop", tmp_path).set_index("sweep").loc["fig7"]
+    wall = sum(SECONDS_PER_EPOCH[c.model] * c.epochs for c in configs)
+    cpu_saved = sum(SECONDS_PER_EPOCH[c.model] * c.epochs / 2 for c in paused)
+    assert row["hours measured"] == pytest.approx((wall - cpu_saved) / 3600)
+    assert row["measured as"] == f"CPU time (3 runs), wall time ({len(configs) - 3})"
+    assert row["longest run (min)"] == pytest.approx(max(SECONDS_PER_EPOCH[c.model] * c.epochs for c in configs) / 60)
+
+
 def test_a_complete_sweep_is_judged_against_the_budget(tmp_path):
     write_records(tmp_path, "fig7")
     rows = budget(protocol_table("laptop", tmp_path)).set_index("sweep")

@@ -8,9 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import torch
 
 from slt.config import RunConfig, TicketConfig
-from slt.records import environment, record_path
+from slt.records import checkpoint_path, environment, record_path
 from slt.run_tickets import export_from_run
 from slt.ticket import load_ticket
 from slt.train import run
@@ -54,6 +55,26 @@ def test_a_record_names_no_machine_path_and_exports_after_its_folder_moves(tmp_p
         record_file.write_text(json.dumps(record | {"checkpoint": stored}))
         export_from_run(record_file, tmp_path / "old.slt")
         assert (tmp_path / "old.slt").read_bytes() == (tmp_path / "t.slt").read_bytes()
+
+
+@pytest.mark.slow  # trains
+def test_a_record_counts_its_cpu_time_and_says_when_a_resumed_run_cannot(tmp_path, fashion_mnist_dir):
+    """CPU time does not grow while a run waits (a shared or paused machine), so the budget is judged on it."""
+    config = RunConfig(ticket=TicketConfig(sparsity=0.5), epochs=2, width=0.25, train_subset=1000)
+    record = run(config, tmp_path / "whole", fashion_mnist_dir, device="cpu", progress=False)
+    epochs = [h["cpu_seconds"] for h in record["history"]]
+    assert all(seconds > 0 for seconds in epochs) and record["cpu_seconds"] > sum(epochs)  # plus the test pass
+    # process time counts every thread, so it exceeds the wall time by at most the thread count
+    assert record["cpu_seconds"] <= torch.get_num_threads() * record["wall_seconds"] * 1.5
+
+    # A checkpoint written before CPU time was counted: the resumed run cannot know the whole of it.
+    state = torch.load(checkpoint_path(tmp_path / "whole", config.run_id), weights_only=False)
+    del state["cpu_seconds"]
+    older = checkpoint_path(tmp_path / "older", config.run_id)
+    older.parent.mkdir(parents=True)
+    torch.save(state, older)
+    resumed = run(config, tmp_path / "older", fashion_mnist_dir, device="cpu", progress=False)
+    assert resumed["cpu_seconds"] is None and resumed["test_acc"] == record["test_acc"]
 
 
 def git(folder: Path, *args: str) -> None:

@@ -184,10 +184,23 @@ def _hours(seconds: float) -> float:
     return seconds / 3600
 
 
+def run_seconds(records: pd.DataFrame) -> pd.Series:
+    """What each recorded run cost: its CPU time where the record has one, else its wall time.
+
+    Records made before CPU time was counted, or resumed from such a checkpoint, have only the
+    wall time, which also holds whatever else the machine did meanwhile (other jobs, a pause).
+    """
+    wall = records["wall_seconds"].astype(float)
+    if "cpu_seconds" not in records:
+        return wall
+    return records["cpu_seconds"].astype(float).fillna(wall)
+
+
 def protocol_table(scale: str = "laptop", results: str | os.PathLike[str] = sweeps.DEFAULT_RESULTS) -> pd.DataFrame:
     """One row per sweep and network at ``scale``: its size, grid, runs, and hours measured and projected.
 
-    Measured hours are the sum of ``wall_seconds`` of the records of the sweep's current configs.
+    Measured hours are the sum of :func:`run_seconds` (CPU time, else wall time) of the records of the
+    sweep's current configs; ``measured as`` says which of the two they are.
     The runs not yet recorded are projected at the mean time of recorded runs of the same network
     and width at this scale (in any sweep), else of the same network, else of the same model;
     ``NaN`` where no run of the model is recorded yet.
@@ -209,7 +222,8 @@ def protocol_table(scale: str = "laptop", results: str | os.PathLike[str] = swee
             if not mine:
                 continue
             have = [c for c in mine if c.run_id in ids and (folder / f"{c.run_id}.json").exists()]
-            seconds = recorded.set_index("run_id").loc[[c.run_id for c in have], "wall_seconds"] if have else []
+            mine_recorded = recorded.set_index("run_id").loc[[c.run_id for c in have]] if have else recorded
+            seconds = run_seconds(mine_recorded) if have else []
             rest = [c for c in mine if c not in have]
             projected = sum(_projected_seconds(done, c) for c in rest)
             rows.append(
@@ -227,21 +241,30 @@ def protocol_table(scale: str = "laptop", results: str | os.PathLike[str] = swee
                     "hours measured": _hours(float(np.sum(seconds))) if have else 0.0,
                     "hours projected for the rest": _hours(projected) if rest else 0.0,
                     "longest run (min)": float(np.max(seconds)) / 60 if have else math.nan,
+                    "measured as": _measured_as(mine_recorded) if have else "",
                     "grid final": final,
                 }
             )
     return pd.DataFrame(rows)
 
 
+def _measured_as(records: pd.DataFrame) -> str:
+    with_cpu = int(records["cpu_seconds"].notna().sum()) if "cpu_seconds" in records else 0
+    if with_cpu == len(records):
+        return "CPU time"
+    return "wall time" if with_cpu == 0 else f"CPU time ({with_cpu} runs), wall time ({len(records) - with_cpu})"
+
+
 def _projected_seconds(done: pd.DataFrame, config: RunConfig) -> float:
     if done.empty or "wall_seconds" not in done:
         return math.nan
+    done = done.assign(run_seconds=run_seconds(done))
     same_model = done[done["model"] == config.model]
     same_net = same_model[same_model["dataset"] == config.dataset]
     same_width = same_net[np.isclose(same_net["width"], config.width)]
     for pool in (same_width, same_net, same_model):
         if not pool.empty:
-            per_epoch = (pool["wall_seconds"] / pool["epochs"]).mean()
+            per_epoch = (pool["run_seconds"] / pool["epochs"]).mean()
             return float(per_epoch * config.epochs)
     return math.nan
 
