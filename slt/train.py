@@ -113,6 +113,9 @@ def run(
     finished = find_record(out, config.to_dict(), config.run_id)
     if finished is not None:
         return finished
+    # Asked now, while the source on disk is the code this process imports: a checkout during the
+    # run must not lend the record another commit.
+    provenance = environment()
     device = torch.device(device) if device is not None else default_device()
     if device.type == "cpu":
         keep_freed_memory()
@@ -152,7 +155,7 @@ def run(
         "wall_seconds": state["seconds"],
         "cpu_seconds": state["cpu_seconds"],
         "checkpoint": ckpt.relative_to(out).as_posix(),
-        **environment(),
+        **provenance,
     }
     path = record_path(out, config.run_id)
     write_json_atomic(path, record)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from slt import train
 from slt.config import RunConfig, TicketConfig
 from slt.records import checkpoint_path, environment, record_path
 from slt.run_tickets import export_from_run
@@ -75,6 +76,23 @@ def test_a_record_counts_its_cpu_time_and_says_when_a_resumed_run_cannot(tmp_pat
     torch.save(state, older)
     resumed = run(config, tmp_path / "older", fashion_mnist_dir, device="cpu", progress=False)
     assert resumed["cpu_seconds"] is None and resumed["test_acc"] == record["test_acc"]
+
+
+@pytest.mark.slow  # trains
+def test_a_record_names_the_commit_its_run_started_from(tmp_path, fashion_mnist_dir, monkeypatch):
+    """A sweep's source may be checked out anew while a job runs: the record keeps the code the job imported."""
+    on_disk, real_fit = {"commit": "the commit at the start"}, train.fit
+
+    def fit_then_check_out(*args):
+        state = real_fit(*args)
+        on_disk["commit"] = "a commit checked out during the run"
+        return state
+
+    monkeypatch.setattr("slt.train.fit", fit_then_check_out)
+    monkeypatch.setattr("slt.train.environment", lambda: environment() | {"git_commit": on_disk["commit"]})
+    config = RunConfig(ticket=TicketConfig(sparsity=0.5), epochs=1, width=0.25, train_subset=500)
+    record = run(config, tmp_path, fashion_mnist_dir, device="cpu", progress=False)
+    assert record["git_commit"] == "the commit at the start"
 
 
 def git(folder: Path, *args: str) -> None:
