@@ -210,6 +210,8 @@ def protocol_table(scale: str = "laptop", results: str | os.PathLike[str] = swee
     every = [sweep_records(s, scale, results).assign(sweep=s) for s in sweeps.SWEEPS]
     every = [df for df in every if not df.empty]
     done = pd.concat(every, ignore_index=True) if every else pd.DataFrame()
+    if not done.empty:
+        done = done.assign(run_seconds=run_seconds(done))  # once here, not for every run projected
     rows = []
     for sweep in sweeps.SWEEPS:
         configs, final = planned_configs(sweep, scale, results)
@@ -256,9 +258,9 @@ def _measured_as(records: pd.DataFrame) -> str:
 
 
 def _projected_seconds(done: pd.DataFrame, config: RunConfig) -> float:
-    if done.empty or "wall_seconds" not in done:
+    """A missing run's seconds from the recorded runs' ``run_seconds`` per epoch (see :func:`protocol_table`)."""
+    if done.empty:
         return math.nan
-    done = done.assign(run_seconds=run_seconds(done))
     same_model = done[done["model"] == config.model]
     same_net = same_model[same_model["dataset"] == config.dataset]
     same_width = same_net[np.isclose(same_net["width"], config.width)]
