@@ -1,7 +1,8 @@
 """Conv6, the VGG-like network of Ramanujan et al. (2020): six convolutions, three linear layers.
 
 No normalisation and no biases, as in the papers; ``width`` scales every
-hidden channel and unit count.
+hidden channel and unit count. ReLU works in place (a convolution's or linear
+layer's backward needs its input, not its output), which changes no value.
 """
 
 from __future__ import annotations
@@ -22,18 +23,18 @@ def conv6(input_shape: tuple[int, ...], num_classes: int, width: float = 1.0) ->
     for c in (c64, c128, c256):
         layers += [
             nn.Conv2d(previous, c, 3, padding=1, bias=False),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
             nn.Conv2d(c, c, 3, padding=1, bias=False),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
         ]
         previous = c
     layers += [
         nn.Flatten(),
         nn.Linear(c256 * (height // 8) * (w // 8), c256, bias=False),
-        nn.ReLU(),
+        nn.ReLU(inplace=True),
         nn.Linear(c256, c256, bias=False),
-        nn.ReLU(),
+        nn.ReLU(inplace=True),
         nn.Linear(c256, num_classes, bias=False),
     ]
     return nn.Sequential(*layers)

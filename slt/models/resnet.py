@@ -2,7 +2,10 @@
 
 3x3 stem without max-pooling, four stages of two basic blocks, non-affine
 BatchNorm and no biases (a ticket holds no learned parameters). ``width``
-scales the base width of 64 channels.
+scales the base width of 64 channels. ReLU and the residual sum work in
+place, as in torchvision: nothing the backward pass needs is overwritten, the
+values are the same bit for bit, and a step writes three activations fewer
+per block to fresh memory.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ class BasicBlock(nn.Module):
             self.shortcut = nn.Sequential(nn.Conv2d(in_channels, channels, 1, stride, bias=False), _bn(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.bn1(self.conv1(x)))
+        out = torch.relu_(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return torch.relu(out + self.shortcut(x))
+        out += self.shortcut(x)
+        return torch.relu_(out)
 
 
 class ResNet18(nn.Module):
@@ -49,7 +53,7 @@ class ResNet18(nn.Module):
         self.fc = nn.Linear(previous, num_classes, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.bn1(self.conv1(x)))
+        out = torch.relu_(self.bn1(self.conv1(x)))
         out = self.layers(out)
         out = torch.flatten(nn.functional.adaptive_avg_pool2d(out, 1), 1)
         return self.fc(out)
