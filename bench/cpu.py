@@ -51,6 +51,7 @@ from cases import (
 )
 from cpu_run import PROPOSED, malloc_options, mode_run, parse_run_case, set_malloc_thresholds
 from interleave import Timed, interleave, noop, ratio, stats, verdict
+from machine_share import other_work, read_cpu_clock
 from provenance import provenance, write_sections
 from timing import release
 
@@ -724,13 +725,30 @@ def main(argv: list[str] | None = None) -> None:
         f"torch {meta['torch']} ({meta['cpu_capability']}), load average {meta['loadavg_start'][0]:.1f}",
         flush=True,
     )
-    start = time.perf_counter()
+    start, clock = time.perf_counter(), read_cpu_clock()
     body = MODES[args.mode](args)
     meta |= {"loadavg_end": os.getloadavg(), "wall_s": time.perf_counter() - start}
+    meta |= other_work(clock, read_cpu_clock())
     write_sections(Path(args.out), {args.mode: body}, meta)
     print(f"\nwrote {args.out} ({args.mode}, {meta['wall_s']:.0f} s, load average now {meta['loadavg_end'][0]:.1f})")
-    if meta["loadavg_start"][0] > 0.5 * (os.cpu_count() or 1):
-        print("note: the machine was busy (load average above half the cores): the times are noisy.")
+    print_other_work(meta)
+
+
+BUSY_SHARE = 0.05
+"""Other work above this share of one core, on average over the benchmark, makes its times noisy."""
+
+
+def print_other_work(meta: dict[str, Any]) -> None:
+    """What else ran meanwhile, and a warning when it was enough to move the times."""
+    other, stolen, wall = meta["other_cpu_s"], meta["stolen_s"], meta["wall_s"]
+    if other is None:
+        if meta["loadavg_start"][0] > 0.5 * (os.cpu_count() or 1):
+            print("note: the machine was busy (load average above half the cores): the times are noisy.")
+        return
+    share = other / wall
+    print(f"other work meanwhile: {other:.1f} CPU s ({share:.1%} of one core); stolen by the hypervisor {stolen:.1f} s")
+    if share > BUSY_SHARE:
+        print(f"note: other processes used more than {BUSY_SHARE:.0%} of a core meanwhile: the times are noisy.")
 
 
 if __name__ == "__main__":
