@@ -21,6 +21,7 @@ from slt.paper.protocol import (
     calibration_table,
     chosen_lr,
     describe_size,
+    frozen_rows_run_as_sparse,
     graph_table,
     grid_comparison,
     planned_configs,
@@ -166,6 +167,18 @@ def test_verdict_lines_name_the_scale_and_never_say_not_measured_as_a_failure(tm
     lines = verdict_lines("frozen-positioning", tmp_path)
     assert len(lines) == 2 and all("Our verdict at laptop scale: not measured." in line for line in lines)
     assert len(verdict_lines("fig6", tmp_path, scales=("laptop", "full"))) == 4
+
+
+def test_a_network_whose_frozen_rows_are_sparse_ones_is_named_with_the_reason(tmp_path):
+    assert frozen_rows_run_as_sparse("laptop", tmp_path) == []  # no fig5 records: no sparsity, no rows
+    fixture_records.write_sweep(tmp_path, "fig5", fixture_records.fig5_accuracy)  # dense peak at k = 0.7
+    assert frozen_rows_run_as_sparse("laptop", tmp_path) == []  # at 0.7 every frozen row locks a part
+    shutil.rmtree(tmp_path / "fig5")
+    fixture_records.write_sweep(tmp_path, "fig5", lambda c: c.ticket.sparsity / 2)  # dense peak at the sparsest, 0.9
+    lines = frozen_rows_run_as_sparse("laptop", tmp_path)
+    networks = ("Conv6 / CIFAR-10", "GIN / Cora", "GIN / CiteSeer", "ResNet-18 / CIFAR-10")  # the laptop order
+    assert [line.split("**")[1] for line in lines] == [f"{name} has no frozen row." for name in networks]
+    assert "$k = 0.9$" in lines[3] and "$f$ = 0.6 and 0.8" in lines[3] and "($p$ = 0.6 and 0.8)" in lines[3]
 
 
 def test_ticket_files_are_listed_beside_their_records(tmp_path):

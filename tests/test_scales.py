@@ -8,9 +8,11 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from slt.build import build_run
 from slt.config import RunConfig, TicketConfig
 from slt.data import graph_datasets, recipe
 from slt.errors import ConfigError
@@ -18,7 +20,15 @@ from slt.initialization import WEIGHT_INITS
 from slt.launch import config_fields
 from slt.paper.frames import source_of
 from slt.paper.scales import SCALES, size_of
-from slt.paper.sweeps import SLT_WEIGHTS, SWEEPS, best_dense_sparsity, make_config, sources, sweep_configs
+from slt.paper.sweeps import (
+    SLT_WEIGHTS,
+    SWEEPS,
+    best_dense_sparsity,
+    make_config,
+    sources,
+    sources_merged_into_sparse,
+    sweep_configs,
+)
 
 from fixture_records import BEST_DENSE_SPARSITY, NEED_FIG5, fig5_accuracy, freezing_ratio, write_sweep
 
@@ -155,6 +165,37 @@ def test_table1_searches_signed_constants_at_the_best_dense_sparsity_of_fig5(tmp
         ("sparse", 0.6),
         ("sparse", 0.8),
     ]  # two freezing ratios, one dense row
+
+
+def test_table1_runs_a_frozen_source_that_resolves_to_its_sparse_one_only_once(tmp_path):
+    # At k = 0.9 the centring rule puts all of f = 0.6 or 0.8 on the pruned side (r = (f - 2k + 1)/2 < 0),
+    # which is where the laptop fig5 records put ResNet-18.
+    configs = sweep_configs("table1", "laptop", tmp_path, dense_sparsity=0.9, models=("resnet18",))
+    tickets = [c.ticket for c in configs if c.ticket is not None and c.seed == 0]
+    assert sorted((source_of_ticket(t), t.sparsity, t.ratios) for t in tickets) == [
+        ("dense", 0.9, (0.0, 0.0)),
+        ("sparse", 0.9, (0.6, 0.0)),
+        ("sparse", 0.9, (0.8, 0.0)),
+    ]
+    merged = sources_merged_into_sparse("laptop", tmp_path, dense_sparsity=0.9)
+    resnet = merged[merged["model"] == "resnet18"]
+    assert resnet[["sparsity", "freezing ratio"]].values.tolist() == [[0.9, 0.6], [0.9, 0.8]]
+    assert sources_merged_into_sparse("laptop", tmp_path, dense_sparsity=BEST_DENSE_SPARSITY).empty
+
+
+def test_a_frozen_source_that_resolves_to_pruning_only_is_the_sparse_network(tmp_path):
+    found = sources(0.9, 0.6, SLT_WEIGHTS)
+    nets = [build_run(make_config("laptop", "resnet18", "cifar10", found[kind], 0), (3, 32, 32), 10) for kind in found]
+    dense, sparse, frozen = (net.model.state_dict() for net in nets)
+    assert sparse.keys() == frozen.keys()
+    assert all(torch.equal(sparse[name], frozen[name]) for name in sparse)  # weights, scores and freezing masks
+    assert not all(torch.equal(dense[name], sparse[name]) for name in sparse)  # the check can tell a difference
+
+
+def source_of_ticket(ticket: TicketConfig) -> str:
+    return source_of(
+        pd.Series({"ticket.sparsity": ticket.sparsity, **{f"ticket.{k}": v for k, v in vars(ticket).items()}})
+    )
 
 
 def test_best_dense_sparsity_is_the_best_mean_over_seeds_of_dense_sources(tmp_path):

@@ -397,6 +397,25 @@ def verdict_lines(
     return lines
 
 
+def frozen_rows_run_as_sparse(scale: str, results: str | os.PathLike[str] = sweeps.DEFAULT_RESULTS) -> list[str]:
+    """One sentence per network whose Table 1 frozen rows are its sparse rows, saying why it has no frozen row.
+
+    At ``k >= (1 + f)/2`` the centring rule prunes all of ``f``; :func:`slt.paper.sweeps.distinct_searches`
+    then runs that search once, and the records name it sparse (:func:`slt.paper.frames.source_of`).
+    """
+    merged = sweeps.sources_merged_into_sparse(scale, results)
+    lines = []
+    for (model, dataset, k), part in merged.groupby(["model", "dataset", "sparsity"], sort=False):
+        ratios = " and ".join(f"{f:g}" for f in part["freezing ratio"])
+        lines.append(
+            f"**{network_name(model, dataset)} has no frozen row.** At its sparsity $k = {k:g}$ the positioning "
+            f"rule puts every frozen weight on the pruned side for $f$ = {ratios} ($r = (f - 2k + 1)/2$ would be "
+            f"negative): its frozen source is then its sparse source, the same weights and masks, so the sweep "
+            f"searches it once and the table lists it as sparse ($p$ = {ratios})."
+        )
+    return lines
+
+
 def ticket_files(folder: str | os.PathLike[str]) -> pd.DataFrame:
     """Each ticket file in ``folder/tickets/`` beside its record: bytes on disk against the record's model size.
 

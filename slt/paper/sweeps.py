@@ -196,12 +196,48 @@ def table1(
         sparsity = dense_sparsity or best_dense_sparsity(model, dataset, scale, results)
         for seed in per_model(points["seeds"], model):
             configs.append(make_config(scale, model, dataset, None, seed))
-            tickets: dict[str, TicketConfig] = {}
-            for f in points["freezes"][model]:
-                tickets |= {f"{name}-{f}": t for name, t in sources(sparsity, f, SLT_WEIGHTS).items()}
-            unique = list({t: None for t in tickets.values()})  # one dense row, whatever the freezing ratios
-            configs += [make_config(scale, model, dataset, t, seed) for t in unique]
+            tickets = [t for f in points["freezes"][model] for t in sources(sparsity, f, SLT_WEIGHTS).values()]
+            configs += [make_config(scale, model, dataset, t, seed) for t in distinct_searches(tickets)]
     return configs
+
+
+def search_key(ticket: TicketConfig) -> TicketConfig:
+    """The ticket with its freezing ratio replaced by the pruning and locking ratios it resolves to:
+    two tickets with the same key search the same network (the masks are drawn from ``ratios``)."""
+    p, r = ticket.ratios
+    return replace(ticket, freeze=None, prune=round(p, 9), lock=round(r, 9))
+
+
+def distinct_searches(tickets: list[TicketConfig]) -> list[TicketConfig]:
+    """The tickets in order, less those that repeat an earlier one's search.
+
+    Table 1 lists one dense row whatever its freezing ratios, and a frozen source whose centring rule
+    puts all of ``f`` on the pruned side (at ``k >= (1 + f)/2``) is the sparse source of the same
+    ``f`` and ``k``: running it again would repeat that run to the last bit under another name.
+    """
+    first: dict[TicketConfig, TicketConfig] = {}
+    for ticket in tickets:
+        first.setdefault(search_key(ticket), ticket)
+    return list(first.values())
+
+
+def sources_merged_into_sparse(
+    scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS, dense_sparsity: float | None = None
+) -> pd.DataFrame:
+    """The frozen rows of Table 1 that :func:`distinct_searches` left out because they are sparse ones:
+    network (model, dataset), sparsity and freezing ratio, one row each."""
+    points = grid("table1", scale)
+    rows = []
+    for model, dataset in model_datasets(points):
+        try:
+            sparsity = dense_sparsity or best_dense_sparsity(model, dataset, scale, results)
+        except ConfigError:  # this model's sparsity is not known yet, nor are its rows
+            continue
+        for f in points["freezes"][model]:
+            found = sources(sparsity, f, SLT_WEIGHTS)
+            if search_key(found["frozen"]) == search_key(found["sparse"]):
+                rows.append({"model": model, "dataset": dataset, "sparsity": sparsity, "freezing ratio": f})
+    return pd.DataFrame(rows, columns=["model", "dataset", "sparsity", "freezing ratio"])
 
 
 def calibration(scale: str, results: str | os.PathLike[str] = DEFAULT_RESULTS) -> list[RunConfig]:
