@@ -46,7 +46,8 @@ def read_cpu_clock(stat: Path = Path("/proc/stat")) -> CpuClock | None:
 def other_work(start: CpuClock | None, end: CpuClock | None) -> dict[str, float | None]:
     """CPU seconds other processes used between the two readings, and seconds stolen by the hypervisor.
 
-    The kernel counts in ticks (10 ms), so a quiet machine reads a few tenths of a second, not zero.
+    The kernel counts in ticks (10 ms), so a quiet machine reads a few tenths of a second, not zero, and
+    the tick rounding can make the difference slightly negative: that reads as no other work, 0.
     """
     if start is None or end is None:
         return {"other_cpu_s": None, "stolen_s": None}

@@ -193,9 +193,7 @@ def test_a_frozen_source_that_resolves_to_pruning_only_is_the_sparse_network(tmp
 
 
 def source_of_ticket(ticket: TicketConfig) -> str:
-    return source_of(
-        pd.Series({"ticket.sparsity": ticket.sparsity, **{f"ticket.{k}": v for k, v in vars(ticket).items()}})
-    )
+    return source_of(pd.Series({f"ticket.{k}": v for k, v in vars(ticket).items()}))
 
 
 def test_best_dense_sparsity_is_the_best_mean_over_seeds_of_dense_sources(tmp_path):

@@ -201,11 +201,12 @@ def table1(
     return configs
 
 
-def search_key(ticket: TicketConfig) -> TicketConfig:
-    """The ticket with its freezing ratio replaced by the pruning and locking ratios it resolves to:
-    two tickets with the same key search the same network (the masks are drawn from ``ratios``)."""
+def search_key(ticket: TicketConfig) -> tuple[TicketConfig, float, float]:
+    """The ticket without its freezing ratios, and the pruning and locking ratios it resolves to:
+    two tickets with the same key search the same network (the masks are drawn from ``ratios``).
+    The ratios stay beside the ticket, not in it, so that rounding them never makes an invalid ticket."""
     p, r = ticket.ratios
-    return replace(ticket, freeze=None, prune=round(p, 9), lock=round(r, 9))
+    return replace(ticket, freeze=None, prune=None, lock=None), round(p, 9), round(r, 9)
 
 
 def distinct_searches(tickets: list[TicketConfig]) -> list[TicketConfig]:
@@ -215,7 +216,7 @@ def distinct_searches(tickets: list[TicketConfig]) -> list[TicketConfig]:
     puts all of ``f`` on the pruned side (at ``k >= (1 + f)/2``) is the sparse source of the same
     ``f`` and ``k``: running it again would repeat that run to the last bit under another name.
     """
-    first: dict[TicketConfig, TicketConfig] = {}
+    first: dict[tuple[TicketConfig, float, float], TicketConfig] = {}
     for ticket in tickets:
         first.setdefault(search_key(ticket), ticket)
     return list(first.values())
