@@ -10,7 +10,8 @@ read these tables and sentences; every number in them comes from
   recorded, the hours they took and the hours the rest will take, against the
   laptop budget.
 * :func:`quiet_runs`: single laptop-sized runs timed by ``bench/cpu.py run`` with
-  nothing else on the machine, beside the records' times made while it was shared.
+  nothing else on the machine, beside the records' times made while it was shared;
+  :func:`run_minutes` takes them as what one run costs, for the per-run budget.
 * :func:`calibration_table`: the validation accuracy of each weight-training
   learning rate of the calibration sweep.
 * :func:`verdict_lines`: the claims a chapter checks, each with our measurement and verdict.
@@ -196,17 +197,60 @@ def run_seconds(records: pd.DataFrame) -> pd.Series:
     return records["cpu_seconds"].astype(float).fillna(wall)
 
 
-def protocol_table(scale: str = "laptop", results: str | os.PathLike[str] = sweeps.DEFAULT_RESULTS) -> pd.DataFrame:
-    """One row per sweep and network at ``scale``: its size, grid, runs, and hours measured and projected.
+def _method(records: pd.DataFrame) -> pd.Series:
+    searched = records["ticket.sparsity"].notna() if "ticket.sparsity" in records else False
+    return pd.Series(np.where(searched, "ticket search", "weight training"), index=records.index)
+
+
+def alone_minutes(
+    bench_results: str | os.PathLike[str] = BENCH_RESULTS, scale: str = "laptop"
+) -> dict[tuple[str, float, str], float]:
+    """Minutes of a run alone on the machine, per (network, width, method) that :func:`quiet_runs` timed
+    (the longest, where it timed several)."""
+    quiet = quiet_runs(bench_results, scale)
+    if quiet.empty:
+        return {}
+    longest = quiet.groupby(["network", "width", "method"])["minutes"].max()
+    return {(network, round(width, 6), method): m for (network, width, method), m in longest.items()}
+
+
+def run_minutes(records: pd.DataFrame, alone: dict[tuple[str, float, str], float]) -> pd.DataFrame:
+    """What one run takes, for the per-run budget: ``minutes`` alone on the machine where the benchmark
+    timed a run of its network, width and method (``alone``, from :func:`alone_minutes`), else its
+    record's :func:`run_seconds`; ``timed alone`` says which.
+
+    A record's own time was made two runs at a time, one thread each, and its wall time also holds
+    whatever else shared the cores (older records have no CPU time): what one run costs a reader,
+    the run with the machine to itself, is what the benchmark measures.
+    """
+    own = run_seconds(records) / 60
+    columns = (records["model"], records["dataset"], records["width"], _method(records))
+    keys = [(network_name(m, d), round(float(w), 6), method) for m, d, w, method in zip(*columns, strict=True)]
+    timed_alone = pd.Series([k in alone for k in keys], index=records.index)
+    minutes = pd.Series([alone.get(k, o) for k, o in zip(keys, own, strict=True)], index=records.index)
+    return pd.DataFrame({"minutes": minutes, "timed alone": timed_alone})
+
+
+def protocol_table(
+    scale: str = "laptop",
+    results: str | os.PathLike[str] = sweeps.DEFAULT_RESULTS,
+    bench_results: str | os.PathLike[str] = BENCH_RESULTS,
+) -> pd.DataFrame:
+    """One row per sweep and network at ``scale``: its size, grid, runs, hours measured and projected,
+    and its longest run.
 
     Measured hours are the sum of :func:`run_seconds` (CPU time, else wall time) of the records of the
     sweep's current configs; ``measured as`` says which of the two they are.
     The runs not yet recorded are projected at the mean time of recorded runs of the same network
     and width at this scale (in any sweep), else of the same network, else of the same model;
     ``NaN`` where no run of the model is recorded yet.
+    ``longest run (min)`` is the longest of :func:`run_minutes` (alone on the machine where
+    ``bench/cpu.py run`` timed one in ``bench_results``, else as recorded), ``longest recorded (min)``
+    the longest :func:`run_seconds`, and ``run timed`` says which runs were timed alone.
     """
     if scale not in SCALES:
         raise ConfigError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}.")
+    alone = alone_minutes(bench_results, scale)
     every = [sweep_records(s, scale, results).assign(sweep=s) for s in sweeps.SWEEPS]
     every = [df for df in every if not df.empty]
     done = pd.concat(every, ignore_index=True) if every else pd.DataFrame()
@@ -226,6 +270,7 @@ def protocol_table(scale: str = "laptop", results: str | os.PathLike[str] = swee
             have = [c for c in mine if c.run_id in ids and (folder / f"{c.run_id}.json").exists()]
             mine_recorded = recorded.set_index("run_id").loc[[c.run_id for c in have]] if have else recorded
             seconds = run_seconds(mine_recorded) if have else []
+            per_run = run_minutes(mine_recorded, alone) if have else None
             rest = [c for c in mine if c not in have]
             projected = sum(_projected_seconds(done, c) for c in rest)
             rows.append(
@@ -242,8 +287,10 @@ def protocol_table(scale: str = "laptop", results: str | os.PathLike[str] = swee
                     "recorded": len(have),
                     "hours measured": _hours(float(np.sum(seconds))) if have else 0.0,
                     "hours projected for the rest": _hours(projected) if rest else 0.0,
-                    "longest run (min)": float(np.max(seconds)) / 60 if have else math.nan,
                     "measured as": _measured_as(mine_recorded) if have else "",
+                    "longest run (min)": float(per_run["minutes"].max()) if have else math.nan,
+                    "longest recorded (min)": float(np.max(seconds)) / 60 if have else math.nan,
+                    "run timed": _timed(per_run["timed alone"]) if have else "",
                     "grid final": final,
                 }
             )
@@ -255,6 +302,13 @@ def _measured_as(records: pd.DataFrame) -> str:
     if with_cpu == len(records):
         return "CPU time"
     return "wall time" if with_cpu == 0 else f"CPU time ({with_cpu} runs), wall time ({len(records) - with_cpu})"
+
+
+def _timed(timed_alone: pd.Series) -> str:
+    alone = int(timed_alone.sum())
+    if alone == len(timed_alone):
+        return "alone"
+    return "in the sweep" if alone == 0 else f"alone ({alone} runs), in the sweep ({len(timed_alone) - alone})"
 
 
 def _projected_seconds(done: pd.DataFrame, config: RunConfig) -> float:
@@ -284,7 +338,9 @@ def _grid_summary(sweep: str, points: dict[str, Any], model: str) -> str:
 
 def budget(table: pd.DataFrame, cores: int = CORES) -> pd.DataFrame:
     """Per sweep (and in all), hours measured and projected, the elapsed time on ``cores`` runs at a time,
-    and whether the laptop budget is met: one run at most 10 minutes, one sweep 3 hours, all 12 hours.
+    and whether the laptop budget is met: one run at most 10 minutes (the table's ``longest run (min)``:
+    alone on the machine where the benchmark timed one, see :func:`run_minutes`), one sweep 3 hours,
+    all 12 hours.
 
     ``met`` is ``True`` or ``False`` once every run is recorded, else ``"so far"`` / ``"not so far"``
     on the measured part together with the projection (or ``"unknown"`` without one).
@@ -325,14 +381,16 @@ def _budget_row(name: str, part: pd.DataFrame, cores: int, limit_h: float) -> di
 
 
 def quiet_runs(bench_results: str | os.PathLike[str] = BENCH_RESULTS, scale: str = "laptop") -> pd.DataFrame:
-    """Runs of ``scale``'s size that ``bench/cpu.py run`` timed alone on the machine, one row per run.
+    """Runs of ``scale``'s epochs and training images (at any width) that ``bench/cpu.py run`` timed alone
+    on the machine, one row per run.
 
     Only the runs of the benchmark's own code are listed, not those of the older commit it compared.
 
     The records' wall times were made two runs at a time, one thread each, while other work shared
     the cores; these runs had the machine to themselves (all its threads), so they show what a
-    run costs there. They select on all 10,000 validation images where a laptop run scores 2,000
-    (``--selection whole``), so they slightly overstate a laptop run. Empty without the folder.
+    run costs there. Runs benchmarked with ``--selection whole`` select on all 10,000 validation
+    images where a laptop run scores 2,000, so they slightly overstate a laptop run; the column
+    ``validation images`` says which. Empty without the folder.
     """
     rows = []
     for path in sorted(Path(bench_results).glob("*.json")):
@@ -342,9 +400,8 @@ def quiet_runs(bench_results: str | os.PathLike[str] = BENCH_RESULTS, scale: str
         provenance = section["provenance"]
         for case in section["cases"]:
             config, size = case["config"], size_of(scale, case["model"])
-            run_size = (config["width"], config["epochs"], config["train_subset"])
-            if run_size != (size.width, size.epochs, size.train_subset):
-                continue  # a shortened run (``--epochs``): not what a run of the scale costs
+            if (config["epochs"], config["train_subset"]) != (size.epochs, size.train_subset):
+                continue  # a shortened run (``--epochs``): not what a run of the scale costs (any width is)
             for run in case["runs"].get("current", []):
                 # Without a subset, the whole validation split: its share of the official training set.
                 fraction, kept = config["val_fraction"], dataset_spec(config["dataset"]).train_examples
