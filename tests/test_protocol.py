@@ -178,6 +178,22 @@ def test_a_run_the_benchmark_timed_alone_is_judged_on_that_time_not_on_a_crowded
     assert judged["met"] is False  # per run within budget, but the recorded hours are far over 3
 
 
+def test_a_benchmark_run_stands_only_for_runs_of_its_network_width_and_method(tmp_path):
+    """Calibration trains Conv6's weights at width 0.25: the 0.375 ticket search says nothing of it."""
+    write_records(tmp_path, "calibration")
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    shutil.copy(BENCH / "cpu-run-conv6-0.375.json", bench)
+    row = protocol_table("laptop", tmp_path, bench_results=bench).set_index("sweep").loc["calibration"]
+    assert row["run timed"] == "in the sweep"
+    assert row["longest run (min)"] == pytest.approx(row["longest recorded (min)"])
+    shutil.copy(BENCH / "cpu-run-conv6-weight-training.json", bench)
+    row = protocol_table("laptop", tmp_path, bench_results=bench).set_index("sweep").loc["calibration"]
+    assert row["run timed"] == "alone"
+    weight_training = quiet_runs(bench).set_index("method").loc["weight training", "minutes"]
+    assert row["longest run (min)"] == pytest.approx(weight_training)
+
+
 def test_calibration_picks_the_learning_rate_with_the_best_validation_accuracy(tmp_path):
     assert chosen_lr(calibration_table(tmp_path)) is None
     lrs = sorted(grid("calibration", "laptop")["lrs"], reverse=True)

@@ -198,8 +198,10 @@ def run_seconds(records: pd.DataFrame) -> pd.Series:
 
 
 def _method(records: pd.DataFrame) -> pd.Series:
-    searched = records["ticket.sparsity"].notna() if "ticket.sparsity" in records else False
-    return pd.Series(np.where(searched, "ticket search", "weight training"), index=records.index)
+    """ "ticket search" or "weight training" per record (weight-training records have no ticket)."""
+    if "ticket.sparsity" not in records:
+        return pd.Series("weight training", index=records.index)
+    return records["ticket.sparsity"].notna().map({True: "ticket search", False: "weight training"})
 
 
 def alone_minutes(
