@@ -45,7 +45,7 @@ SIZES: dict[str, dict[str, Size]] = {
     "laptop": {
         "conv6": Size(width=0.25, train_subset=12_800, val_subset=2_000, epochs=16, recipe={"lr": 0.01}),
         # 5 epochs: at 8, a run in a sweep (two at a time, one thread each) took 12.5-13.8 CPU minutes,
-        # over the 10-minute budget, and its 12 fig5 runs made that sweep too long for 3 hours.
+        # over the 10-minute budget (records removed in 108827d); at 5, 6.0-8.1 CPU minutes.
         "resnet18": Size(width=0.25, train_subset=12_800, val_subset=2_000, epochs=5),
         # Half the recipe's 400 epochs, and no fewer: the GIN's non-affine BatchNorm starts its running
         # variance at 1, row-normalised Cora features give its first layer a variance near 1e-4, and
