@@ -198,7 +198,7 @@ def run_seconds(records: pd.DataFrame) -> pd.Series:
 
 
 def _method(records: pd.DataFrame) -> pd.Series:
-    """ "ticket search" or "weight training" per record (weight-training records have no ticket)."""
+    """Per record, which method made it: ticket search, or weight training (its record has no ticket)."""
     if "ticket.sparsity" not in records:
         return pd.Series("weight training", index=records.index)
     return records["ticket.sparsity"].notna().map({True: "ticket search", False: "weight training"})
