@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import builtins
+import multiprocessing
 import shutil
+import threading
 import urllib.error
 import urllib.request
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +156,40 @@ def test_corrupt_planetoid_file_is_reported(tmp_path: Path, planetoid_root: Path
     with pytest.raises(DataError) as info:
         load_planetoid("cora", tmp_path)
     assert_one_sentence(str(info.value), f"{raw.parent} are corrupt", "delete that folder")
+
+
+def load_cora_together(start: threading.Barrier, data_dir: Path):
+    """Wait until every process is ready, then load Cora: the loads overlap as much as they can."""
+    start.wait()
+    return load_planetoid("cora", data_dir)
+
+
+@pytest.mark.slow
+def test_runs_loading_a_fresh_copy_at_once_all_get_the_graph(tmp_path: Path, planetoid_root: Path) -> None:
+    # A sweep starts runs side by side on a data dir nobody has loaded yet: each would process the raw files and
+    # the others read the cache half-written (CI saw "corrupt or truncated"). Four processes, nothing processed.
+    shutil.copytree(planetoid_root / "Planetoid" / "Cora" / "raw", tmp_path / "Planetoid" / "Cora" / "raw")
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Manager() as manager, ProcessPoolExecutor(4, mp_context=spawn) as pool:
+        start = manager.Barrier(4)
+        graphs = [job.result() for job in [pool.submit(load_cora_together, start, tmp_path) for _ in range(4)]]
+    alone = load_planetoid("cora", tmp_path)
+    for graph in graphs:
+        assert torch.equal(graph.x, alone.x) and torch.equal(graph.edge_index, alone.edge_index)
+
+
+def test_a_folder_that_cannot_hold_a_lock_still_loads(planetoid_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A read-only shared copy: no lock can be made there, and no loader can write a cache there either.
+    class ReadOnlyLock:
+        def __init__(self, path: object) -> None:
+            pass
+
+        def acquire(self) -> None:
+            raise PermissionError("read-only file system")
+
+    load_planetoid("cora", planetoid_root)  # the cache exists, as it would in a shared copy
+    monkeypatch.setattr("slt.data.graphs.FileLock", ReadOnlyLock)
+    assert load_planetoid("cora", planetoid_root).num_nodes == 2708
 
 
 # --- OGBN-Arxiv (a tiny fixture in ogb's raw layout) ----------------------------------------------------

@@ -16,13 +16,16 @@ need them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
+from filelock import FileLock
 
 from .._pyg import import_torch_geometric
 from ..errors import ConfigError, DataError
@@ -46,6 +49,31 @@ def _finish(data: Data, num_classes: int, variant: str = "original") -> Data:
     data.num_classes = int(num_classes)
     data.variant = variant
     return data
+
+
+@contextlib.contextmanager
+def _one_loader_at_a_time(lock_file: Path) -> Iterator[None]:
+    """Hold ``lock_file`` while a graph loads, so that parallel runs never read a half-written cache.
+
+    torch_geometric and ogb process the raw files on the first load and write the
+    result in place; a sweep starts two runs at once, and the second would read
+    the cache while the first still writes it. With the lock the second waits and
+    then reads the finished file. Where the folder cannot be written (a read-only
+    shared copy) no loader can write a cache there either, so loading goes ahead
+    without the lock.
+    """
+    lock: FileLock | None = None
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(lock_file)
+        lock.acquire()
+    except OSError:
+        lock = None
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def load_planetoid(name: str, data_dir: str | os.PathLike[str] | None = None, split: str = "full") -> Data:
@@ -72,7 +100,8 @@ def load_planetoid(name: str, data_dir: str | os.PathLike[str] | None = None, sp
     raw = root / title / "raw"
     had_raw = all((raw / f"ind.{key}.{part}").is_file() for part in _PLANETOID_RAW_PARTS)
     try:
-        dataset = Planetoid(str(root), name=title, split=split, transform=pyg.transforms.NormalizeFeatures())
+        with _one_loader_at_a_time(root / f"{title}.lock"):
+            dataset = Planetoid(str(root), name=title, split=split, transform=pyg.transforms.NormalizeFeatures())
     except Exception as err:  # downloads and parsing fail in many ways (fsspec/aiohttp, pickle, numpy)
         if not had_raw:
             raise DataError(
@@ -121,7 +150,10 @@ def load_ogbn_arxiv(data_dir: str | os.PathLike[str] | None = None) -> Data:
         )
     try:
         # ogb's own torch.load predates weights_only=True; allow exactly the PyG classes its file holds.
-        with torch.serialization.safe_globals([DataEdgeAttr, DataTensorAttr, GlobalStorage]):
+        with (
+            _one_loader_at_a_time(root / f"{ARXIV}.lock"),
+            torch.serialization.safe_globals([DataEdgeAttr, DataTensorAttr, GlobalStorage]),
+        ):
             dataset = PygNodePropPredDataset(name=ARXIV, root=str(root))
             split = dataset.get_idx_split()
     except Exception as err:  # downloads and parsing fail in many ways (URLError, pandas, pickle)
